@@ -1,0 +1,16 @@
+package fr1.engine;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What {@code fr1 create} asks for.
+ *
+ * @param size      image size in bytes (a multiple of 4 KiB), or -1 to take it from {@code from}
+ * @param chunkSize chunk size in bytes, a power of two from 4 KiB to 64 MiB
+ * @param members   member paths, 2..{@link Mirror#MAX_MEMBERS}
+ * @param force     overwrite paths that hold fr1 metadata or other data
+ * @param from      an existing plain image that becomes member 0 and is copied to the others, or null
+ */
+public record CreateSpec(long size, int chunkSize, List<Path> members, boolean force, Path from) {
+}

@@ -84,8 +84,8 @@ public final class Sh {
         Path out = null;
         Path err = null;
         try {
-            out = Files.createTempFile("fr1-it-out-", ".txt");
-            err = Files.createTempFile("fr1-it-err-", ".txt");
+            out = Files.createTempFile("fr1-sh-out-", ".txt");
+            err = Files.createTempFile("fr1-sh-err-", ".txt");
             ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .redirectOutput(out.toFile())

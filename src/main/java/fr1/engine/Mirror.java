@@ -1,84 +1,1088 @@
 package fr1.engine;
 
+import fr1.io.FileStorage;
+import fr1.io.Storage;
+import fr1.meta.Anchor;
+import fr1.meta.Layout;
+import fr1.meta.MemberRecord;
+import fr1.meta.MetaStore;
+import fr1.meta.NoMetadataException;
+import fr1.meta.Superblock;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Future;
+import java.util.concurrent.locks.ReentrantLock;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A RAID1 array of 2..N members: the engine. Knows nothing of FUSE or the CLI.
- * (Public API pinned; the implementation is filled in by the engine owner.)
+ * A RAID1 array of 1..{@link #MAX_MEMBERS} members: the engine. Knows nothing of FUSE or the CLI.
+ *
+ * <p>Writes: chunk range locked, write-intent bits made durable, data sent to every in-sync and recovering member
+ * in parallel, acknowledged when they all answered; a member that fails is marked faulty at once and the chunks go
+ * into its missed set. Reads: from one in-sync member, failing over on error. Resync copies a returning member's
+ * missed chunks in sequential runs while I/O goes on.
+ *
+ * <p>Thread safety: all public methods may be called concurrently. Member states, missed sets, events and
+ * generation are guarded by {@link #stateLock}; superblock writes are serialized by {@link #metaLock}, which is
+ * always taken before {@code stateLock}, never after.
  */
 public final class Mirror implements Volume, Closeable {
 
     public static final int MAX_MEMBERS = 8;
     public static final int DEFAULT_CHUNK_SIZE = 64 * 1024;
+    private static final Logger LOG = LoggerFactory.getLogger(Mirror.class);
+    private static final int MAX_RUN_BYTES = 4 << 20;
+    private static final int STRIPES = 4096;
+
+    /** Opens a member path; tests substitute fault-injecting storage. */
+    @FunctionalInterface
+    public interface StorageOpener {
+        Storage open(Path path) throws IOException;
+    }
+
+    private final Layout layout;
+    private final UUID arrayUuid;
+    private final MirrorOptions options;
+    private final StorageOpener opener;
+    private final StripeLocks locks = new StripeLocks(STRIPES);
+    private final Object stateLock = new Object();
+    private final ReentrantLock metaLock = new ReentrantLock();
+    private final WriteIntent wib;
+
+    // Guarded by stateLock.
+    private final List<Member> members = new ArrayList<>();
+    private long events;
+    private UUID generation;
+    private boolean clean;
+    private boolean missedChanged;
+    private boolean closed;
+    private Member resyncing;
+    private long resyncDone;
+    private long resyncTotal;
+    private boolean resyncFull;
+    private double resyncRate;
+
+    private Thread housekeeper;
+    private Thread resyncThread;
+
+    private Mirror(Layout layout, UUID arrayUuid, MirrorOptions options, StorageOpener opener, RoaringBitmap dirty) {
+        this.layout = layout;
+        this.arrayUuid = arrayUuid;
+        this.options = options;
+        this.opener = opener;
+        this.wib = new WriteIntent(this::writeWibPages, dirty);
+    }
+
+    // ---------------------------------------------------------------- create
 
     /** Creates the members of a new array. Refuses, changing nothing, if a path holds data and !force. */
     public static void create(CreateSpec spec) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        ArrayFactory.create(spec);
     }
 
+    // ---------------------------------------------------------------- open
+
     /** Opens (assembles) an array from its member paths, recovering after an unclean shutdown. */
-    public static Mirror open(List<Path> members, MirrorOptions options) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+    public static Mirror open(List<Path> paths, MirrorOptions options) throws IOException {
+        return open(paths, options, FileStorage::open);
     }
+
+    /** As {@link #open(List, MirrorOptions)}, with member storage opened by {@code opener}. */
+    public static Mirror open(List<Path> paths, MirrorOptions options, StorageOpener opener) throws IOException {
+        Assembly a = Assembly.read(paths, opener);
+        Mirror m = new Mirror(a.layout(), a.arrayUuid(), options, opener, a.dirty());
+        try {
+            m.assemble(a);
+        } catch (IOException | RuntimeException e) {
+            a.closeAll();
+            throw e;
+        }
+        return m;
+    }
+
+    private void assemble(Assembly a) throws IOException {
+        Superblock auth = a.authority();
+        boolean degraded = false;
+        synchronized (stateLock) {
+            events = auth.events() + 1;
+            generation = auth.generation();
+            for (int i = 0; i < auth.members().size(); i++) {
+                MemberRecord r = auth.members().get(i);
+                Member m = new Member(i, r.uuid());
+                m.state = MemberState.ofCode(r.state());
+                m.flags = r.flags();
+                m.lastEvents = r.lastEvents();
+                m.generation = r.generation();
+                m.prevEvents = r.prevEvents();
+                m.prevGeneration = r.prevGeneration();
+                m.lastResyncChunks = r.lastResyncChunks();
+                m.missed = r.missed().clone();
+                members.add(m);
+            }
+            for (Member m : members) {
+                Assembly.Found f = a.found(m.index);
+                if (f == null) {
+                    if (m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) {
+                        m.state = MemberState.FAULTY;
+                        m.reason = "not present at assembly";
+                        degraded = true;
+                    }
+                    continue;
+                }
+                m.path = f.path();
+                MemberState was = m.state;
+                switch (was) {
+                    case IN_SYNC, RECOVERING -> m.attach(f.storage(), f.meta(), options.ioThreads());
+                    case FAULTY, SPLIT_BRAIN -> {
+                        if (auth.members().get(m.index).knows(f.superblock().events(), f.superblock().generation())) {
+                            // Ours, it only missed updates: re-add it and copy what it missed.
+                            m.attach(f.storage(), f.meta(), options.ioThreads());
+                            m.state = MemberState.RECOVERING;
+                            m.reason = null;
+                            LOG.info("{}: known member, re-added at assembly; {} missed chunks to copy",
+                                    m.describe(), m.missed.getLongCardinality());
+                        } else {
+                            m.state = MemberState.SPLIT_BRAIN;
+                            m.reason = "written elsewhere since it failed (events " + f.superblock().events() + ")";
+                            closeQuietly(f.storage());
+                            LOG.warn("{}: split brain: {}; not touched. Use 'fr1 add --full' to overwrite it.",
+                                    m.describe(), m.reason);
+                        }
+                    }
+                    case REMOVED -> closeQuietly(f.storage());
+                }
+            }
+            if (!auth.clean()) {
+                RoaringBitmap dirty = a.dirty();
+                Member source = members.get(a.sourceIndex());
+                LOG.warn("unclean shutdown: {} chunks in the write-intent bitmap will be resynced from {}",
+                        dirty.getLongCardinality(), source.describe());
+                for (Member m : members) {
+                    switch (m.state) {
+                        case FAULTY, RECOVERING -> m.missed.or(dirty);
+                        case IN_SYNC -> {
+                            if (m != source && !dirty.isEmpty()) {
+                                m.state = MemberState.RECOVERING;
+                                m.missed.or(dirty);
+                            }
+                        }
+                        default -> { }
+                    }
+                }
+            }
+            if (degraded) {
+                generation = UUID.randomUUID();
+            }
+            clean = false;
+        }
+        persist();
+        if (countState(MemberState.IN_SYNC) == 0) {
+            throw new NoCurrentMemberException("no in-sync member could be written at assembly");
+        }
+        startThreads();
+    }
+
+    private void startThreads() {
+        housekeeper = Thread.ofPlatform().daemon().name("fr1-housekeeper").start(this::housekeep);
+        resyncThread = Thread.ofPlatform().daemon().name("fr1-resync").start(this::resyncLoop);
+    }
+
+    // ---------------------------------------------------------------- geometry
 
     @Override
     public long size() {
-        throw new UnsupportedOperationException("not yet");
+        return layout.size();
     }
 
     public int chunkSize() {
-        throw new UnsupportedOperationException("not yet");
+        return layout.chunkSize();
     }
+
+    public UUID uuid() {
+        return arrayUuid;
+    }
+
+    // ---------------------------------------------------------------- I/O
 
     @Override
     public int read(ByteBuffer dst, long offset) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        if (offset < 0) {
+            throw new IOException("negative offset " + offset);
+        }
+        if (offset >= layout.size() || !dst.hasRemaining()) {
+            return 0;
+        }
+        int len = (int) Math.min(dst.remaining(), layout.size() - offset);
+        ByteBuffer slice = dst.slice(dst.position(), len);
+        List<Member> tried = new ArrayList<>(2);
+        while (true) {
+            Member m;
+            Storage storage;
+            java.util.concurrent.ExecutorService pool;
+            synchronized (stateLock) {
+                m = pickReader(tried);
+                if (m == null) {
+                    throw new NoCurrentMemberException("no in-sync member could serve a read at offset " + offset);
+                }
+                storage = m.storage;
+                pool = m.io;
+            }
+            tried.add(m);
+            try {
+                Future<Void> f = m.submit(pool, () -> {
+                    storage.readFully(slice.duplicate(), offset);
+                    return null;
+                });
+                Member.await(f, Member.deadline(options.ioTimeout()), m.index);
+                dst.position(dst.position() + len);
+                return len;
+            } catch (IOException e) {
+                failMember(m, "read: " + reason(e), null);
+            }
+        }
+    }
+
+    /** The in-sync member to read from: the lowest index not yet tried (local members are listed first). */
+    private Member pickReader(List<Member> tried) {
+        for (Member m : members) {
+            if (m.state == MemberState.IN_SYNC && m.storage != null && !tried.contains(m)) {
+                return m;
+            }
+        }
+        return null;
     }
 
     @Override
     public void write(ByteBuffer src, long offset) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        int len = src.remaining();
+        if (offset < 0 || offset > layout.size() || len > layout.size() - offset) {
+            throw new BeyondEndException(offset, len, layout.size());
+        }
+        if (len == 0) {
+            return;
+        }
+        int first = chunkOf(offset);
+        int last = chunkOf(offset + len - 1);
+        StripeLocks.Held held = locks.lock(first, last);
+        try {
+            wib.markDirty(first, last);
+            List<Member> targets = new ArrayList<>(members.size());
+            List<Future<Void>> futures = new ArrayList<>(members.size());
+            synchronized (stateLock) {
+                for (Member m : members) {
+                    switch (m.state) {
+                        case IN_SYNC, RECOVERING -> targets.add(m);
+                        case FAULTY -> {
+                            m.missed.add((long) first, (long) last + 1);
+                            missedChanged = true;
+                        }
+                        default -> { }
+                    }
+                }
+                for (Member m : targets) {
+                    Storage storage = m.storage;
+                    ByteBuffer data = src.duplicate();
+                    try {
+                        futures.add(m.submit(m.io, () -> {
+                            storage.writeFully(data, offset);
+                            return null;
+                        }));
+                    } catch (IOException e) {
+                        futures.add(java.util.concurrent.CompletableFuture.failedFuture(e));
+                    }
+                }
+            }
+            long deadline = Member.deadline(options.ioTimeout());
+            int inSyncDone = 0;
+            IOException lastError = null;
+            for (int i = 0; i < targets.size(); i++) {
+                Member m = targets.get(i);
+                try {
+                    Member.await(futures.get(i), deadline, m.index);
+                    if (isInSync(m)) {
+                        inSyncDone++;
+                    }
+                } catch (IOException e) {
+                    lastError = e;
+                    failMember(m, "write: " + reason(e), new long[] {first, last});
+                }
+            }
+            if (inSyncDone == 0) {
+                throw new NoCurrentMemberException("no in-sync member took the write at offset " + offset
+                        + (lastError == null ? "" : ": " + reason(lastError)));
+            }
+            src.position(src.limit());
+        } finally {
+            held.unlock();
+        }
+    }
+
+    private boolean isInSync(Member m) {
+        synchronized (stateLock) {
+            return m.state == MemberState.IN_SYNC;
+        }
     }
 
     @Override
     public void flush() throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        List<Member> targets = new ArrayList<>();
+        List<Future<Void>> futures = new ArrayList<>();
+        synchronized (stateLock) {
+            for (Member m : members) {
+                if (m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) {
+                    Storage s = m.storage;
+                    try {
+                        futures.add(m.submit(m.io, () -> {
+                            s.force();
+                            return null;
+                        }));
+                        targets.add(m);
+                    } catch (IOException e) {
+                        targets.add(m);
+                        futures.add(java.util.concurrent.CompletableFuture.failedFuture(e));
+                    }
+                }
+            }
+        }
+        long deadline = Member.deadline(options.ioTimeout());
+        int ok = 0;
+        for (int i = 0; i < targets.size(); i++) {
+            Member m = targets.get(i);
+            try {
+                Member.await(futures.get(i), deadline, m.index);
+                if (isInSync(m)) {
+                    ok++;
+                }
+            } catch (IOException e) {
+                failMember(m, "fsync: " + reason(e), null);
+            }
+        }
+        if (ok == 0) {
+            throw new NoCurrentMemberException("no in-sync member could be flushed");
+        }
     }
 
-    public MirrorStatus status() {
-        throw new UnsupportedOperationException("not yet");
+    private int chunkOf(long offset) {
+        return (int) (offset / layout.chunkSize());
+    }
+
+    // ---------------------------------------------------------------- member state changes
+
+    /**
+     * Marks a member faulty (if it was taking writes) and records {@code range} (first, last chunk) in its missed
+     * set. The last in-sync member is never failed: with it gone there is nothing left to serve, so the caller
+     * gets the error instead, as md does.
+     *
+     * @return true if the member is faulty now
+     */
+    private boolean failMember(Member m, String why, long[] range) {
+        boolean changed = false;
+        synchronized (stateLock) {
+            if (m.state == MemberState.IN_SYNC && countStateLocked(MemberState.IN_SYNC) == 1) {
+                LOG.error("{}: {}; it is the last in-sync member, so it stays in the array", m.describe(), why);
+                return false;
+            }
+            if (m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) {
+                m.state = MemberState.FAULTY;
+                m.reason = why;
+                events++;
+                generation = UUID.randomUUID();
+                m.detach();
+                changed = true;
+            }
+            if (m.state == MemberState.FAULTY && range != null) {
+                m.missed.add(range[0], range[1] + 1);
+                missedChanged = true;
+            }
+            stateLock.notifyAll();
+        }
+        if (changed) {
+            LOG.warn("{} failed: {}", m.describe(), why);
+            persistQuietly();
+        }
+        return m.state == MemberState.FAULTY;
     }
 
     /** Marks a member faulty (by path or index), as if it had failed. */
     public void fail(String member) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        Member m = resolve(member);
+        synchronized (stateLock) {
+            if (m.state != MemberState.IN_SYNC && m.state != MemberState.RECOVERING) {
+                throw new ArrayException("member " + m.index + " is " + m.state.label() + ", not in use");
+            }
+            if (m.state == MemberState.IN_SYNC && countStateLocked(MemberState.IN_SYNC) == 1) {
+                throw new ArrayException("member " + m.index + " is the last in-sync member; failing it would "
+                        + "leave nothing to read from");
+            }
+        }
+        failMember(m, "failed by operator", null);
     }
 
     /** Removes a faulty member from the array: nothing is tracked for it any more. */
     public void remove(String member) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        Member m = resolve(member);
+        synchronized (stateLock) {
+            if (m.state != MemberState.FAULTY && m.state != MemberState.SPLIT_BRAIN) {
+                throw new ArrayException("member " + m.index + " is " + m.state.label()
+                        + "; only a faulty member can be removed (fail it first)");
+            }
+            m.state = MemberState.REMOVED;
+            m.missed = new RoaringBitmap();
+            m.detach();
+            events++;
+            missedChanged = true;
+        }
+        LOG.info("{} removed", m.describe());
+        persist();
     }
 
     /**
-     * Brings a member (by path or index, or a new path) back and starts its resync: its missed chunks,
-     * or every chunk when {@code full}. A path without this array's metadata needs {@code full}.
+     * Brings a member (by path or index, or a new path) back and starts its resync: its missed chunks, or every
+     * chunk when {@code full}. A path without this array's metadata, or written elsewhere, needs {@code full}.
      */
     public void add(String member, boolean full) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        Member m = resolveOrNull(member);
+        if (m == null) {
+            addNew(Path.of(member), full);
+            return;
+        }
+        Path path;
+        synchronized (stateLock) {
+            switch (m.state) {
+                case IN_SYNC -> throw new ArrayException("member " + m.index + " is already in sync");
+                case RECOVERING -> throw new ArrayException("member " + m.index + " is already recovering");
+                case REMOVED -> {
+                    if (!full) {
+                        throw new ArrayException("member " + m.index + " was removed, so what it missed is not "
+                                + "known; use add --full to copy every chunk to it");
+                    }
+                }
+                default -> { }
+            }
+            path = m.path;
+        }
+        if (path == null) {
+            throw new ArrayException("member " + m.index + " has no known path; add it by path");
+        }
+        Storage storage = openMember(path);
+        MetaStore meta;
+        try {
+            meta = checkReturning(m, storage, path, full);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(storage);
+            throw e;
+        }
+        synchronized (stateLock) {
+            if (m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) {
+                closeQuietly(storage);
+                throw new ArrayException("member " + m.index + " is already " + m.state.label());
+            }
+            m.attach(storage, meta, options.ioThreads());
+            if (full) {
+                m.missed = RoaringBitmap.bitmapOfRange(0, layout.chunks());
+            }
+            m.state = MemberState.RECOVERING;
+            m.reason = null;
+            events++;
+            stateLock.notifyAll();
+        }
+        LOG.info("{} added; resync of {} chunks starts{}", m.describe(), m.missed.getLongCardinality(),
+                full ? " (full)" : "");
+        persist();
+    }
+
+    /** Checks that a returning member is ours and only missed updates, or (full) lays fresh metadata on it. */
+    private MetaStore checkReturning(Member m, Storage storage, Path path, boolean full) throws IOException {
+        MetaStore meta = null;
+        Superblock sb = null;
+        String problem = null;
+        try {
+            meta = MetaStore.open(storage, path.toString());
+            sb = meta.readSuperblock();
+            if (!meta.anchor().arrayUuid().equals(arrayUuid)) {
+                problem = path + " belongs to another array (" + meta.anchor().arrayUuid() + ")";
+            } else if (!meta.layout().equals(layout)) {
+                problem = path + " has another geometry";
+            } else if (sb.memberIndex() != m.index || !sb.self().uuid().equals(m.uuid)) {
+                problem = path + " is member " + sb.memberIndex() + " of this array, not member " + m.index;
+            } else {
+                synchronized (stateLock) {
+                    MemberRecord known = record(m);
+                    if (!known.knows(sb.events(), sb.generation())) {
+                        problem = "member " + m.index + " (" + path + ") was written elsewhere since it failed "
+                                + "(split brain)";
+                    }
+                }
+            }
+        } catch (NoMetadataException e) {
+            problem = path + " has no fr1 metadata";
+        } catch (fr1.meta.CorruptMetadataException e) {
+            problem = e.getMessage();
+        }
+        if (problem == null && !full) {
+            return meta;
+        }
+        if (!full) {
+            throw new ArrayException(problem + "; use add --full to copy every chunk to it");
+        }
+        return formatMember(storage, path, m.index, m.uuid);
+    }
+
+    private void addNew(Path path, boolean full) throws IOException {
+        if (!full) {
+            throw new ArrayException(path + " is not a member of this array; use add --full to make it one and "
+                    + "copy every chunk to it");
+        }
+        Member m;
+        synchronized (stateLock) {
+            m = null;
+            for (Member x : members) {
+                if (x.state == MemberState.REMOVED) {
+                    m = x;
+                    break;
+                }
+            }
+            if (m == null) {
+                if (members.size() >= Math.min(MAX_MEMBERS, layout.maxMembers())) {
+                    throw new ArrayException("the array has " + members.size() + " members, the most it can hold");
+                }
+                m = new Member(members.size(), UUID.randomUUID());
+                m.state = MemberState.REMOVED;
+                m.generation = generation;
+                m.prevGeneration = generation;
+                members.add(m);
+            }
+        }
+        Member slot = m;
+        ArrayFactory.ensureCapacity(path, layout.minCapacity());
+        Storage storage = openMember(path);
+        try {
+            MetaStore meta = formatMember(storage, path, slot.index, slot.uuid);
+            synchronized (stateLock) {
+                slot.path = path;
+                slot.attach(storage, meta, options.ioThreads());
+                slot.missed = RoaringBitmap.bitmapOfRange(0, layout.chunks());
+                slot.state = MemberState.RECOVERING;
+                slot.reason = null;
+                events++;
+                stateLock.notifyAll();
+            }
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(storage);
+            throw e;
+        }
+        LOG.info("{} added as a new member; full resync of {} chunks starts", slot.describe(), layout.chunks());
+        persist();
+    }
+
+    /** Lays fresh metadata for member {@code index} on a path (used by add --full). */
+    private MetaStore formatMember(Storage storage, Path path, int index, UUID memberUuid) throws IOException {
+        Superblock sb;
+        synchronized (stateLock) {
+            List<MemberRecord> records = new ArrayList<>();
+            for (Member x : members) {
+                MemberRecord r = record(x);
+                if (x.index == index) {
+                    r = new MemberRecord(memberUuid, MemberState.RECOVERING.code(), 0, events, generation, events,
+                            generation, 0, RoaringBitmap.bitmapOfRange(0, layout.chunks()));
+                }
+                records.add(r);
+            }
+            sb = new Superblock(arrayUuid, index, false, layout.size(), layout.chunkSize(), events, generation,
+                    records);
+        }
+        return MetaStore.format(storage, path.toString(), new Anchor(arrayUuid, layout), sb);
+    }
+
+    private Storage openMember(Path path) throws IOException {
+        try {
+            return opener.open(path);
+        } catch (IOException e) {
+            throw new ArrayException("cannot open " + path + ": " + reason(e));
+        }
+    }
+
+    private Member resolve(String member) throws ArrayException {
+        Member m = resolveOrNull(member);
+        if (m == null) {
+            throw new ArrayException("no member " + member + " in this array");
+        }
+        return m;
+    }
+
+    /** A member by index ("1") or by path (compared after resolving links), or null. */
+    private Member resolveOrNull(String member) {
+        synchronized (stateLock) {
+            if (member.matches("\\d{1,3}")) {
+                int i = Integer.parseInt(member);
+                return i < members.size() ? members.get(i) : null;
+            }
+            Path wanted = canonical(Path.of(member));
+            for (Member m : members) {
+                if (m.path != null && canonical(m.path).equals(wanted)) {
+                    return m;
+                }
+            }
+            return null;
+        }
+    }
+
+    static Path canonical(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    /** Writes the current state to the superblock of every member that takes writes. */
+    private void persist() throws IOException {
+        metaLock.lock();
+        try {
+            List<Member> targets = new ArrayList<>();
+            List<Superblock> blocks = new ArrayList<>();
+            synchronized (stateLock) {
+                for (Member m : members) {
+                    if ((m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) && m.meta != null) {
+                        if (m.lastEvents != events || !generation.equals(m.generation)) {
+                            m.prevEvents = m.lastEvents;
+                            m.prevGeneration = m.generation;
+                        }
+                        m.lastEvents = events;
+                        m.generation = generation;
+                        targets.add(m);
+                    }
+                }
+                List<MemberRecord> records = new ArrayList<>(members.size());
+                for (Member m : members) {
+                    records.add(record(m));
+                }
+                for (Member m : targets) {
+                    blocks.add(new Superblock(arrayUuid, m.index, clean, layout.size(), layout.chunkSize(), events,
+                            generation, records));
+                }
+                missedChanged = false;
+            }
+            List<Future<Void>> futures = new ArrayList<>();
+            for (int i = 0; i < targets.size(); i++) {
+                Member m = targets.get(i);
+                MetaStore meta = m.meta;
+                Superblock sb = blocks.get(i);
+                try {
+                    futures.add(m.submit(m.io, () -> {
+                        meta.writeSuperblock(sb);
+                        return null;
+                    }));
+                } catch (IOException e) {
+                    futures.add(java.util.concurrent.CompletableFuture.failedFuture(e));
+                }
+            }
+            long deadline = Member.deadline(options.ioTimeout());
+            for (int i = 0; i < targets.size(); i++) {
+                try {
+                    Member.await(futures.get(i), deadline, targets.get(i).index);
+                } catch (IOException e) {
+                    failMember(targets.get(i), "metadata write: " + reason(e), null);
+                }
+            }
+        } finally {
+            metaLock.unlock();
+        }
+    }
+
+    private void persistQuietly() {
+        try {
+            persist();
+        } catch (IOException e) {
+            LOG.error("metadata update failed: {}", reason(e));
+        }
+    }
+
+    /** The member as stored in the superblock; caller holds stateLock. */
+    private MemberRecord record(Member m) {
+        UUID gen = m.generation == null ? generation : m.generation;
+        UUID prev = m.prevGeneration == null ? gen : m.prevGeneration;
+        return new MemberRecord(m.uuid, m.state.code(), m.flags, m.lastEvents, gen, m.prevEvents, prev,
+                m.lastResyncChunks, m.missed.clone());
+    }
+
+    /** The write-intent sink: bitmap pages to every member that takes writes, forced, in parallel. */
+    private void writeWibPages(int[] pages, byte[][] contents) throws IOException {
+        List<Member> targets = new ArrayList<>();
+        List<Future<Void>> futures = new ArrayList<>();
+        synchronized (stateLock) {
+            for (Member m : members) {
+                if ((m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) && m.meta != null) {
+                    MetaStore meta = m.meta;
+                    Storage s = m.storage;
+                    targets.add(m);
+                    try {
+                        futures.add(m.submit(m.io, () -> {
+                            for (int i = 0; i < pages.length; i++) {
+                                meta.writeWibPage(pages[i], contents[i]);
+                            }
+                            s.force();
+                            return null;
+                        }));
+                    } catch (IOException e) {
+                        futures.add(java.util.concurrent.CompletableFuture.failedFuture(e));
+                    }
+                }
+            }
+        }
+        long deadline = Member.deadline(options.ioTimeout());
+        int ok = 0;
+        for (int i = 0; i < targets.size(); i++) {
+            try {
+                Member.await(futures.get(i), deadline, targets.get(i).index);
+                if (isInSync(targets.get(i))) {
+                    ok++;
+                }
+            } catch (IOException e) {
+                failMember(targets.get(i), "bitmap write: " + reason(e), null);
+            }
+        }
+        if (ok == 0) {
+            throw new NoCurrentMemberException("the write-intent bitmap could not be written to any in-sync member");
+        }
+    }
+
+    // ---------------------------------------------------------------- background work
+
+    private void housekeep() {
+        long period = options.quietPeriod().toMillis();
+        while (true) {
+            synchronized (stateLock) {
+                if (closed) {
+                    return;
+                }
+                try {
+                    stateLock.wait(period);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (closed) {
+                    return;
+                }
+            }
+            try {
+                if (allTrackedInSync()) {
+                    wib.sweep(this::writeInFlight);
+                }
+                boolean persistNow;
+                synchronized (stateLock) {
+                    persistNow = missedChanged;
+                }
+                if (persistNow) {
+                    persist();
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.error("housekeeping failed: {}", reason(e));
+            }
+        }
+    }
+
+    /** True if a write holds chunk {@code c}'s stripe now. */
+    private boolean writeInFlight(int c) {
+        if (locks.tryLockChunk(c)) {
+            locks.unlockChunk(c);
+            return false;
+        }
+        return true;
+    }
+
+    /** True if no member is faulty or recovering: then nobody needs the bitmap to know what it missed. */
+    private boolean allTrackedInSync() {
+        synchronized (stateLock) {
+            for (Member m : members) {
+                if (m.state == MemberState.FAULTY || m.state == MemberState.RECOVERING) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private void resyncLoop() {
+        while (true) {
+            Member target;
+            synchronized (stateLock) {
+                target = null;
+                while (!closed) {
+                    for (Member m : members) {
+                        if (m.state == MemberState.RECOVERING) {
+                            target = m;
+                            break;
+                        }
+                    }
+                    if (target != null) {
+                        break;
+                    }
+                    try {
+                        stateLock.wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+            }
+            try {
+                resync(target);
+            } catch (RuntimeException e) {
+                LOG.error("resync of {} stopped: {}", target.describe(), reason(e));
+                failMember(target, "resync: " + reason(e), null);
+            }
+        }
+    }
+
+    /** Copies the target's missed chunks in runs from an in-sync member until none is left or it fails. */
+    private void resync(Member target) {
+        ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(MAX_RUN_BYTES, layout.chunkSize()));
+        int maxRunChunks = Math.max(1, MAX_RUN_BYTES / layout.chunkSize());
+        long copied = 0;
+        long startNanos = System.nanoTime();
+        synchronized (stateLock) {
+            resyncing = target;
+            resyncDone = 0;
+            resyncTotal = target.missed.getLongCardinality();
+            resyncFull = resyncTotal == layout.chunks();
+            resyncRate = 0;
+        }
+        LOG.info("resync of {} started: {} chunks", target.describe(), resyncTotal);
+        try {
+            while (true) {
+                int first;
+                int last;
+                Member source;
+                synchronized (stateLock) {
+                    if (closed || target.state != MemberState.RECOVERING) {
+                        return;
+                    }
+                    if (target.missed.isEmpty()) {
+                        target.state = MemberState.IN_SYNC;
+                        target.lastResyncChunks = copied;
+                        target.reason = null;
+                        events++;
+                        stateLock.notifyAll();
+                        break;
+                    }
+                    first = target.missed.first();
+                    last = first;
+                    while (last - first + 1 < maxRunChunks && last + 1 < layout.chunks()
+                            && target.missed.contains(last + 1)) {
+                        last++;
+                    }
+                    source = pickReader(List.of());
+                }
+                if (source == null) {
+                    LOG.error("resync of {} stopped: no in-sync member to copy from", target.describe());
+                    return;
+                }
+                long off = (long) first * layout.chunkSize();
+                int len = (int) (Math.min(layout.size(), (long) (last + 1) * layout.chunkSize()) - off);
+                StripeLocks.Held held = locks.lock(first, last);
+                try {
+                    buf.clear().limit(len);
+                    try {
+                        call(source, s -> s.readFully(buf.duplicate(), off));
+                    } catch (IOException e) {
+                        failMember(source, "read: " + reason(e), null);
+                        continue;
+                    }
+                    try {
+                        call(target, s -> s.writeFully(buf.duplicate(), off));
+                    } catch (IOException e) {
+                        failMember(target, "resync write: " + reason(e), null);
+                        return;
+                    }
+                    synchronized (stateLock) {
+                        if (target.state == MemberState.RECOVERING) {
+                            target.missed.remove((long) first, (long) last + 1);
+                            copied += last - first + 1;
+                            resyncDone = copied;
+                            double secs = (System.nanoTime() - startNanos) / 1e9;
+                            resyncRate = secs > 0 ? copied * (double) layout.chunkSize() / secs : 0;
+                            missedChanged = true;
+                        }
+                    }
+                } finally {
+                    held.unlock();
+                }
+            }
+            try {
+                call(target, Storage::force);
+            } catch (IOException e) {
+                failMember(target, "resync fsync: " + reason(e), null);
+                return;
+            }
+            LOG.info("resync of {} finished: {} chunks copied in {} ms", target.describe(), copied,
+                    (System.nanoTime() - startNanos) / 1_000_000);
+            persistQuietly();
+        } finally {
+            synchronized (stateLock) {
+                resyncing = null;
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface StorageCall {
+        void run(Storage s) throws IOException;
+    }
+
+    /** Runs one call on a member's pool with the I/O deadline. */
+    private void call(Member m, StorageCall c) throws IOException {
+        Storage s;
+        java.util.concurrent.ExecutorService pool;
+        synchronized (stateLock) {
+            s = m.storage;
+            pool = m.io;
+        }
+        if (s == null) {
+            throw new IOException("member " + m.index + " is detached");
+        }
+        Future<Void> f = m.submit(pool, () -> {
+            c.run(s);
+            return null;
+        });
+        Member.await(f, Member.deadline(options.ioTimeout()), m.index);
     }
 
     /** Blocks until no resync is running or the timeout passes; true if idle. */
-    public boolean awaitResyncIdle(java.time.Duration timeout) throws InterruptedException {
-        throw new UnsupportedOperationException("not yet");
+    public boolean awaitResyncIdle(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        synchronized (stateLock) {
+            while (true) {
+                boolean busy = resyncing != null;
+                for (Member m : members) {
+                    busy |= m.state == MemberState.RECOVERING;
+                }
+                if (!busy) {
+                    return true;
+                }
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                stateLock.wait(Math.max(1, Math.min(left / 1_000_000, 100)));
+            }
+        }
     }
 
-    /** Clean shutdown: flushes, clears the write-intent bitmap, marks every in-sync member clean. */
+    // ---------------------------------------------------------------- status
+
+    public MirrorStatus status() {
+        synchronized (stateLock) {
+            List<MirrorStatus.Member> list = new ArrayList<>();
+            boolean degraded = false;
+            boolean recovering = false;
+            for (Member m : members) {
+                list.add(new MirrorStatus.Member(m.index, m.path == null ? null : m.path.toString(), m.state.label(),
+                        m.missed.getLongCardinality(), m.lastResyncChunks, m.reason));
+                degraded |= m.state != MemberState.IN_SYNC;
+                recovering |= m.state == MemberState.RECOVERING;
+            }
+            String state = closed ? "stopped" : recovering ? "recovering" : degraded ? "degraded" : "active";
+            MirrorStatus.Resync rs = resyncing == null ? MirrorStatus.Resync.idle()
+                    : new MirrorStatus.Resync(true, resyncing.index, resyncDone, resyncTotal, resyncRate, resyncFull);
+            return new MirrorStatus(arrayUuid.toString(), layout.size(), layout.chunkSize(), events, state,
+                    List.copyOf(list), rs);
+        }
+    }
+
+    private int countState(MemberState s) {
+        synchronized (stateLock) {
+            return countStateLocked(s);
+        }
+    }
+
+    private int countStateLocked(MemberState s) {
+        int n = 0;
+        for (Member m : members) {
+            if (m.state == s) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Write-intent bitmap commits so far (for tests and benchmarks). */
+    long bitmapCommits() {
+        return wib.commits();
+    }
+
+    // ---------------------------------------------------------------- close
+
+    /**
+     * Clean shutdown: stops resync (its progress is kept), forces data, records the exact missed sets, clears the
+     * write-intent bitmap and marks the metadata clean. Idempotent.
+     */
     @Override
     public void close() throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        synchronized (stateLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            stateLock.notifyAll();
+        }
+        IOException failure = null;
+        for (Thread t : new Thread[] {housekeeper, resyncThread}) {
+            if (t != null) {
+                try {
+                    t.join(options.ioTimeout().toMillis() * 2 + 1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        try {
+            flush();
+            persist();
+            wib.clearAll(layout.chunks());
+            synchronized (stateLock) {
+                clean = true;
+                events++;
+            }
+            persist();
+        } catch (IOException e) {
+            failure = e;
+        }
+        synchronized (stateLock) {
+            for (Member m : members) {
+                m.detach();
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static void closeQuietly(Storage s) {
+        try {
+            if (s != null) {
+                s.close();
+            }
+        } catch (IOException ignored) {
+            // Nothing useful to do: the member is not in use.
+        }
+    }
+
+    static String reason(Throwable e) {
+        String msg = e.getMessage();
+        String name = e.getClass().getSimpleName();
+        return msg == null ? name : (e instanceof java.nio.file.FileSystemException ? name + ": " + msg : msg);
     }
 }

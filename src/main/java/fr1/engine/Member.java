@@ -1,0 +1,127 @@
+package fr1.engine;
+
+import fr1.io.Storage;
+import fr1.meta.MetaStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * One member slot of the array at run time. Its I/O runs on its own bounded pool of platform threads, so a call
+ * stuck in the kernel (NFS, SSHFS, a paused nbd) holds only this member's threads, never a caller's: callers wait
+ * with a deadline and fail the member when it passes.
+ */
+final class Member {
+
+    final int index;
+    final UUID uuid;
+
+    // Guarded by Mirror.stateLock.
+    Path path;
+    MemberState state;
+    RoaringBitmap missed = new RoaringBitmap();
+    long lastEvents;
+    UUID generation;
+    long prevEvents;
+    UUID prevGeneration;
+    long lastResyncChunks;
+    String reason;
+    int flags;
+    Storage storage;
+    MetaStore meta;
+    ExecutorService io;
+
+    Member(int index, UUID uuid) {
+        this.index = index;
+        this.uuid = uuid;
+    }
+
+    /** Gives the member a freshly opened storage and a new I/O pool (the old pool may hold stuck threads). */
+    void attach(Storage storage, MetaStore meta, int threads) {
+        detach();
+        this.storage = storage;
+        this.meta = meta;
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "fr1-m" + index + "-io-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        this.io = pool;
+    }
+
+    /** Drops the storage: no new I/O; calls stuck in the kernel finish (or not) on their own threads. */
+    void detach() {
+        if (io != null) {
+            io.shutdown();
+            io = null;
+        }
+        if (storage != null) {
+            Storage s = storage;
+            storage = null;
+            meta = null;
+            // Closing may itself hang on a dead mount: do it off the caller's thread.
+            Thread.ofPlatform().daemon().name("fr1-m" + index + "-close").start(() -> {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // The member is already failed or removed; nothing more to tell.
+                }
+            });
+        }
+    }
+
+    /** Submits a call to this member's pool; a member without storage fails at once. */
+    <T> Future<T> submit(ExecutorService pool, Callable<T> call) throws IOException {
+        if (pool == null) {
+            throw new IOException("member " + index + " is not attached");
+        }
+        try {
+            return pool.submit(call);
+        } catch (RejectedExecutionException e) {
+            throw new IOException("member " + index + " is shutting down");
+        }
+    }
+
+    /** Waits for a submitted call until the deadline; an error or a missed deadline is an IOException. */
+    static <T> T await(Future<T> f, long deadlineNanos, int index) throws IOException {
+        try {
+            long left = deadlineNanos - System.nanoTime();
+            return f.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw new MemberTimeoutException("member " + index + " did not answer in time");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("member " + index + ": " + c, c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for member " + index);
+        }
+    }
+
+    static long deadline(Duration timeout) {
+        return System.nanoTime() + timeout.toNanos();
+    }
+
+    String describe() {
+        return "member " + index + " (" + path + ")";
+    }
+}

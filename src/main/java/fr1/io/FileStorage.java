@@ -1,0 +1,84 @@
+package fr1.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A member on a path: a regular file (local, NFS, SSHFS, a single-file FUSE mount such as nbdfuse) or a block
+ * device. Never creates the path: a missing member is an error, not a new empty file.
+ */
+public final class FileStorage implements Storage {
+
+    private final Path path;
+    private final FileChannel channel;
+    private final boolean blockDevice;
+
+    private FileStorage(Path path, FileChannel channel, boolean blockDevice) {
+        this.path = path;
+        this.channel = channel;
+        this.blockDevice = blockDevice;
+    }
+
+    /** Opens an existing path for reading and writing. */
+    public static FileStorage open(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "no such file");
+        }
+        boolean block = isBlockDevice(path);
+        return new FileStorage(path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE), block);
+    }
+
+    private static boolean isBlockDevice(Path path) {
+        try {
+            Object mode = Files.getAttribute(path, "unix:mode");
+            return mode instanceof Integer m && (m & 0170000) == 0060000;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        return channel.read(dst, position);
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+        return channel.write(src, position);
+    }
+
+    @Override
+    public void force() throws IOException {
+        channel.force(false);
+    }
+
+    @Override
+    public long capacity() throws IOException {
+        if (blockDevice) {
+            // FileChannel.size() is 0 for a block device; the sysfs size is in 512-byte sectors.
+            Path real = path.toRealPath();
+            Path sys = Path.of("/sys/class/block", real.getFileName().toString(), "size");
+            return Long.parseLong(Files.readString(sys).trim()) * 512L;
+        }
+        return channel.size();
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+
+    @Override
+    public String toString() {
+        return path.toString();
+    }
+}

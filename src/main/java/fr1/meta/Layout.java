@@ -1,0 +1,80 @@
+package fr1.meta;
+
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * Where things sit on a member (see docs/FORMAT.md). The image is at offset 0; the metadata area follows it:
+ * write-intent bitmap pages, then superblock slots A and B; the anchor is the last 4 KiB of the member.
+ * Sized for the worst case (every bitmap full, {@link #maxMembers} members) so it never grows.
+ *
+ * @param size       image size in bytes, a multiple of 4 KiB
+ * @param chunkSize  chunk size, a power of two from 4 KiB to 64 MiB
+ * @param maxMembers member slots the superblock has room for
+ */
+public record Layout(long size, int chunkSize, int maxMembers) {
+
+    public static final int PAGE = 4096;
+    public static final int MIN_CHUNK = 4096;
+    public static final int MAX_CHUNK = 64 << 20;
+    /** Superblock header plus fixed fields plus the per-member fixed fields, rounded up generously. */
+    static final int SUPERBLOCK_FIXED = 4096;
+    static final int MEMBER_FIXED = 96;
+
+    public Layout {
+        validate(size, chunkSize, maxMembers);
+    }
+
+    /** Throws IllegalArgumentException with a user-readable message for an impossible geometry. */
+    public static void validate(long size, int chunkSize, int maxMembers) {
+        if (chunkSize < MIN_CHUNK || chunkSize > MAX_CHUNK || Integer.bitCount(chunkSize) != 1) {
+            throw new IllegalArgumentException("chunk size " + chunkSize + " is not a power of two from 4K to 64M");
+        }
+        if (size <= 0 || size % PAGE != 0) {
+            throw new IllegalArgumentException("image size " + size + " is not a positive multiple of 4K");
+        }
+        if ((size + chunkSize - 1) / chunkSize > Integer.MAX_VALUE - 1) {
+            throw new IllegalArgumentException("image size " + size + " has too many chunks for chunk size " + chunkSize);
+        }
+        if (maxMembers < 1 || maxMembers > 64) {
+            throw new IllegalArgumentException("max members " + maxMembers + " out of range 1..64");
+        }
+    }
+
+    /** Number of chunks; the last one may be partial. */
+    public int chunks() {
+        return (int) ((size + chunkSize - 1) / chunkSize);
+    }
+
+    public int wibPages() {
+        return (chunks() + WibPages.BITS_PER_PAGE - 1) / WibPages.BITS_PER_PAGE;
+    }
+
+    public long wibOffset() {
+        return size;
+    }
+
+    /** Bytes one superblock slot may need at most. */
+    public long slotSize() {
+        long missedMax = RoaringBitmap.maximumSerializedSize(chunks(), chunks());
+        long bytes = SUPERBLOCK_FIXED + (long) maxMembers * (MEMBER_FIXED + missedMax);
+        return roundUp(bytes);
+    }
+
+    public long slotOffset(int slot) {
+        return wibOffset() + (long) wibPages() * PAGE + slot * slotSize();
+    }
+
+    /** Bytes after the image: bitmap pages, two slots and the anchor. */
+    public long areaSize() {
+        return (long) wibPages() * PAGE + 2 * slotSize() + PAGE;
+    }
+
+    /** Smallest member capacity that holds this layout. */
+    public long minCapacity() {
+        return size + areaSize();
+    }
+
+    private static long roundUp(long n) {
+        return (n + PAGE - 1) / PAGE * PAGE;
+    }
+}

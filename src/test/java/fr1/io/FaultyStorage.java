@@ -1,0 +1,116 @@
+package fr1.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A storage decorator that injects faults, as H2's FilePathUnstable does: errors (EIO, ENOSPC), a countdown to
+ * failure, short writes, and hangs that last until released. Switchable at any time from the test thread.
+ */
+public final class FaultyStorage implements Storage {
+
+    /** What the next calls do. */
+    public enum Fault { NONE, EIO, ENOSPC, SHORT_WRITE, HANG, FAIL_AFTER }
+
+    private final Storage inner;
+    private final AtomicReference<Fault> fault = new AtomicReference<>(Fault.NONE);
+    private final AtomicInteger countdown = new AtomicInteger();
+    private volatile CountDownLatch hang = new CountDownLatch(0);
+    private final AtomicInteger writes = new AtomicInteger();
+    private final AtomicInteger reads = new AtomicInteger();
+
+    public FaultyStorage(Storage inner) {
+        this.inner = inner;
+    }
+
+    public void set(Fault f) {
+        if (f == Fault.HANG) {
+            hang = new CountDownLatch(1);
+        } else {
+            hang.countDown();
+        }
+        fault.set(f);
+    }
+
+    /** Fails every call (EIO) after {@code n} more successful calls. */
+    public void failAfter(int n) {
+        countdown.set(n);
+        fault.set(Fault.FAIL_AFTER);
+    }
+
+    public int writes() {
+        return writes.get();
+    }
+
+    public int reads() {
+        return reads.get();
+    }
+
+    private void check(boolean isWrite) throws IOException {
+        switch (fault.get()) {
+            case NONE, SHORT_WRITE -> { }
+            case EIO -> throw new IOException("Input/output error (injected)");
+            case ENOSPC -> {
+                if (isWrite) {
+                    throw new IOException("No space left on device (injected)");
+                }
+            }
+            case HANG -> {
+                try {
+                    hang.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException();
+                }
+                check(isWrite);
+            }
+            case FAIL_AFTER -> {
+                if (countdown.getAndDecrement() <= 0) {
+                    throw new IOException("Input/output error (injected after countdown)");
+                }
+            }
+        }
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        check(false);
+        reads.incrementAndGet();
+        return inner.read(dst, position);
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+        check(true);
+        writes.incrementAndGet();
+        if (fault.get() == Fault.SHORT_WRITE && src.remaining() > 1) {
+            ByteBuffer half = src.slice(src.position(), src.remaining() / 2);
+            int n = inner.write(half, position);
+            src.position(src.position() + n);
+            fault.set(Fault.EIO); // a device that wrote half and then stopped answering
+            return n;
+        }
+        return inner.write(src, position);
+    }
+
+    @Override
+    public void force() throws IOException {
+        check(true);
+        inner.force();
+    }
+
+    @Override
+    public long capacity() throws IOException {
+        check(false);
+        return inner.capacity();
+    }
+
+    @Override
+    public void close() throws IOException {
+        hang.countDown();
+        inner.close();
+    }
+}

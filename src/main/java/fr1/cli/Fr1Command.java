@@ -1,0 +1,83 @@
+package fr1.cli;
+
+import fr1.control.ControlPaths;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.Callable;
+
+/** {@code fr1}: the top-level command; holds what the subcommands share. */
+@Command(name = "fr1",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        usageHelpAutoWidth = true,
+        description = {
+                "User-space RAID1: mirrors one disk image over several member files (local disks, NFS, SSHFS, "
+                        + "block devices) and presents it as a single file through FUSE.",
+                "",
+                "Members hold the image at offset 0 and fr1's metadata after it, so each member alone is a plain "
+                        + "image. A member that fails is tracked; when it returns only the chunks it missed are copied."},
+        subcommands = {CreateCommand.class, MountCommand.class, StatusCommand.class, WaitCommand.class,
+                FailCommand.class, RemoveCommand.class, AddCommand.class, UmountCommand.class,
+                CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+                "0:success",
+                "1:internal error (a bug; set FR1_DEBUG=1 for a stack trace)",
+                "2:usage error: bad option, malformed size or value",
+                "3:refused: the request does not fit the array (nothing changed), or corrupt metadata",
+                "4:no fr1 mount at MOUNTPOINT, or its control channel is unreachable",
+                "5:I/O error"},
+        footerHeading = "%nEnvironment:%n",
+        footer = {
+                "  FR1_RUN_DIR  directory for control sockets and daemon logs (default /run/fr1 for root, "
+                        + "$XDG_RUNTIME_DIR/fr1 for other users)",
+                "  FR1_DEBUG    print stack traces with errors",
+                "",
+                "Example:",
+                "  fr1 create --size 10G /data/a.img /nfs/b.img",
+                "  fr1 mount /data/a.img /nfs/b.img /mnt/vm     # /mnt/vm/disk.img is the mirrored image",
+                "  fr1 status /mnt/vm",
+                "  fr1 umount /mnt/vm"})
+final class Fr1Command implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    private final ControlPaths paths;
+
+    Fr1Command(ControlPaths paths) {
+        this.paths = paths;
+    }
+
+    /** The command line with fr1's error handling, run directory taken from the environment. */
+    static CommandLine commandLine() {
+        try {
+            return commandLine(ControlPaths.fromEnvironment());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot determine the current user", e);
+        }
+    }
+
+    /** The command line with fr1's error handling and a given run directory (tests). */
+    static CommandLine commandLine(ControlPaths paths) {
+        ErrorReporter reporter = new ErrorReporter();
+        return new CommandLine(new Fr1Command(paths))
+                .setParameterExceptionHandler(reporter)
+                .setExecutionExceptionHandler(reporter);
+    }
+
+    ControlPaths paths() {
+        return paths;
+    }
+
+    @Override
+    public Integer call() {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command: create, mount, status, wait, fail, remove, add or umount");
+    }
+}

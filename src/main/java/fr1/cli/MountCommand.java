@@ -1,0 +1,170 @@
+package fr1.cli;
+
+import fr1.control.ControlPaths;
+import fr1.control.ControlServer;
+import fr1.control.DaemonLock;
+import fr1.control.Units;
+import fr1.engine.Mirror;
+import fr1.engine.MirrorStatus;
+import fr1.fuse.FuseMounter;
+import fr1.fuse.FuseOptions;
+import fr1.fuse.ImageMount;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code fr1 mount [-f] [-o OPTIONS] MEMBER... MOUNTPOINT}. */
+@Command(name = "mount", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        customSynopsis = "fr1 mount [-f] [-o OPTIONS] MEMBER... MOUNTPOINT",
+        description = {
+                "Assemble the array from its members and mount it: MOUNTPOINT/disk.img is then the mirrored image. "
+                        + "Members may be missing or failed (the array runs degraded); after an unclean shutdown the "
+                        + "chunks that may differ are resynced first.",
+                "",
+                "Without -f the daemon runs in the background: fr1 returns once the mount is ready, or with the "
+                        + "daemon's error. Its log is in the run directory (/run/fr1/ID.log for root). With -f it "
+                        + "stays in the foreground until unmounted; SIGTERM and SIGINT unmount and close the array "
+                        + "cleanly.",
+                "",
+                "Options (-o, comma-separated, may be repeated):",
+                "  name=FILE      name of the image file in the mount (default disk.img)",
+                "  binding=B      jfuse (libfuse3, default) or jnr (libfuse2)",
+                "  allow_other    let other users in (non-root mounts need user_allow_other in /etc/fuse.conf)",
+                "  uid=N, gid=N   owner of the image file (default: the mounting user)",
+                "  mode=OCTAL     permissions of the image file (default 0600)",
+                "  io-timeout=D   fail a member whose I/O takes longer (default 5s; units ms, s, m)",
+                "  rw, defaults, _netdev, nofail, noauto, auto, user, nouser, dev, nodev, suid, nosuid, exec, "
+                        + "noexec, x-*, comment=: accepted from fstab and ignored",
+                ""},
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  fr1 mount /data/a.img /nfs/b.img /mnt/vm",
+                "  fr1 mount -o allow_other,mode=0660,gid=6,io-timeout=10s /data/a.img /nfs/b.img /mnt/vm",
+                "  fr1 mount -f /data/a.img /nfs/b.img /mnt/vm     # foreground, logs to stderr",
+                "  losetup -f --show /mnt/vm/disk.img              # use the image as a block device"})
+final class MountCommand implements Callable<Integer> {
+
+    @ParentCommand
+    Fr1Command parent;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-f", "--foreground"}, description = "Stay in the foreground; log to stderr.")
+    boolean foreground;
+
+    @Option(names = "-o", paramLabel = "OPTIONS", description = "Mount options, comma-separated (see above).")
+    List<String> options = new ArrayList<>();
+
+    @Parameters(arity = "2..*", paramLabel = "MEMBER... MOUNTPOINT",
+            description = "The member paths, then the directory to mount on.")
+    List<String> operands;
+
+    @Override
+    public Integer call() throws Exception {
+        String optionText = String.join(",", options);
+        MountOptions parsed;
+        FuseOptions fuseOptions;
+        try {
+            parsed = MountOptions.parse(optionText);
+            fuseOptions = parsed.fuseOptions();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        List<Path> members = operands.subList(0, operands.size() - 1).stream()
+                .map(s -> Path.of(s).toAbsolutePath().normalize()).toList();
+        Path mountpoint = Path.of(operands.getLast()).toAbsolutePath().normalize();
+        if (!Files.exists(mountpoint)) {
+            throw new CliException(ExitCodes.REFUSED, "mountpoint " + mountpoint + " does not exist");
+        }
+        if (!Files.isDirectory(mountpoint)) {
+            throw new CliException(ExitCodes.REFUSED, "mountpoint " + mountpoint + " is not a directory");
+        }
+        ControlPaths paths = parent.paths();
+        paths.ensureRunDir();
+        ControlPaths.MountFiles files = paths.forMountpoint(mountpoint);
+        if (foreground) {
+            return runForeground(members, mountpoint, parsed, fuseOptions, files);
+        }
+        if (DaemonLock.isHeld(files.lock())) {
+            throw alreadyMounted(mountpoint);
+        }
+        List<String> args = new ArrayList<>(List.of("mount", "-f"));
+        if (!optionText.isEmpty()) {
+            args.add("-o");
+            args.add(optionText);
+        }
+        args.add("--");
+        members.forEach(m -> args.add(m.toString()));
+        args.add(mountpoint.toString());
+        return DaemonLauncher.launch(args, files, mountpoint.toString(), spec.commandLine().getErr());
+    }
+
+    private int runForeground(List<Path> members, Path mountpoint, MountOptions options, FuseOptions fuseOptions,
+                              ControlPaths.MountFiles files) throws Exception {
+        DaemonLock lock = DaemonLock.tryAcquire(files.lock()).orElseThrow(() -> alreadyMounted(mountpoint));
+        RunningMount running = new RunningMount(mountpoint.toString(), lock);
+        // Installed before anything is up, so SIGTERM during start-up also closes what is.
+        Thread hook = new Thread(running::closeQuietly, "fr1-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        ImageMount mount;
+        try {
+            Mirror mirror = Mirror.open(members, options.mirrorOptions());
+            running.attach(mirror);
+            mount = FuseMounter.mount(mirror, mountpoint, fuseOptions);
+            running.attach(mount);
+            // Bound last: a control socket that answers means the image is mounted (fr1 mount waits for it).
+            running.attach(ControlServer.start(files.socket(), new MirrorTarget(mirror, running), mountpoint.toString()));
+            announce(mirror, mountpoint, fuseOptions, files);
+        } catch (Exception | Error e) {
+            try {
+                running.close();
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
+            }
+            removeHook(hook);
+            throw e;
+        }
+        mount.awaitUnmounted();
+        try {
+            running.close();
+        } finally {
+            removeHook(hook);
+        }
+        spec.commandLine().getErr().println("fr1: unmounted " + mountpoint + ", array closed cleanly");
+        spec.commandLine().getErr().flush();
+        return ExitCodes.OK;
+    }
+
+    private void announce(Mirror mirror, Path mountpoint, FuseOptions fuseOptions, ControlPaths.MountFiles files) {
+        MirrorStatus s = mirror.status();
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("fr1: mounted " + mountpoint.resolve(fuseOptions.imageName()) + " (" + s.members().size()
+                + " members, size " + Units.human(s.size()) + ", " + s.state() + "; pid "
+                + ProcessHandle.current().pid() + ", control " + files.socket() + ")");
+        err.flush();
+    }
+
+    private static CliException alreadyMounted(Path mountpoint) {
+        return new CliException(ExitCodes.REFUSED, "an fr1 daemon is already running for " + mountpoint);
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // Already shutting down: the hook runs (or ran) and finds everything closed.
+        }
+    }
+}

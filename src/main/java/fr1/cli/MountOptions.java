@@ -1,0 +1,152 @@
+package fr1.cli;
+
+import fr1.engine.MirrorOptions;
+import fr1.fuse.FuseOptions;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * The {@code -o} options of {@code fr1 mount}, comma-separated as for mount(8):
+ * <pre>
+ * name=FILE        name of the image file in the mount      (default disk.img)
+ * binding=B        jfuse (libfuse3) or jnr (libfuse2)        (default jfuse)
+ * allow_other      let other users in (the mode still applies)
+ * uid=N, gid=N     owner of the image file                   (default: the mounting user)
+ * mode=OCTAL       permissions of the image file             (default 0600)
+ * io-timeout=D     a member slower than this is failed       (default 5s; units ms, s, m)
+ * </pre>
+ * Generic mount(8) options that fstab lines carry ({@link #IGNORED}, {@code x-*}, {@code comment=}) are
+ * accepted and ignored. Anything else is a usage error naming the option. Unset options keep the defaults
+ * of {@link FuseOptions#defaults()} and {@link MirrorOptions#defaults()}.
+ */
+final class MountOptions {
+
+    /** mount(8) options that mean nothing to fr1 but appear in fstab lines and helper calls. */
+    static final Set<String> IGNORED = Set.of("rw", "defaults", "_netdev", "nofail", "noauto", "auto", "user",
+            "nouser", "dev", "nodev", "suid", "nosuid", "exec", "noexec");
+
+    private String imageName;
+    private String binding;
+    private boolean allowOther;
+    private Integer uid;
+    private Integer gid;
+    private Integer mode;
+    private Duration ioTimeout;
+
+    private MountOptions() {
+    }
+
+    /**
+     * Parses an option string ({@code -o} values joined by commas); empty items are skipped.
+     *
+     * @throws IllegalArgumentException naming the offending option
+     */
+    static MountOptions parse(String options) {
+        MountOptions o = new MountOptions();
+        for (String item : options.split(",")) {
+            String opt = item.strip();
+            if (!opt.isEmpty()) {
+                o.apply(opt);
+            }
+        }
+        return o;
+    }
+
+    private void apply(String opt) {
+        int eq = opt.indexOf('=');
+        String key = eq < 0 ? opt : opt.substring(0, eq);
+        String value = eq < 0 ? null : opt.substring(eq + 1);
+        if (IGNORED.contains(key) || key.startsWith("x-") || key.equals("comment")) {
+            return;
+        }
+        switch (key) {
+            case "name" -> imageName = imageName(need(key, value));
+            case "binding" -> binding = binding(need(key, value));
+            case "allow_other" -> {
+                if (value != null) {
+                    throw new IllegalArgumentException("mount option 'allow_other' takes no value");
+                }
+                allowOther = true;
+            }
+            case "uid" -> uid = id(key, need(key, value));
+            case "gid" -> gid = id(key, need(key, value));
+            case "mode" -> mode = mode(need(key, value));
+            case "io-timeout", "io_timeout" -> ioTimeout = timeout(key, need(key, value));
+            case "ro" -> throw new IllegalArgumentException("mount option 'ro': read-only mounts are not supported");
+            default -> throw new IllegalArgumentException("unknown mount option '" + key + "'");
+        }
+    }
+
+    /** The engine's settings: the defaults with {@code io-timeout} applied. */
+    MirrorOptions mirrorOptions() {
+        MirrorOptions d = MirrorOptions.defaults();
+        return ioTimeout == null ? d : d.withIoTimeout(ioTimeout);
+    }
+
+    /** The FUSE settings: the defaults with every given option applied. */
+    FuseOptions fuseOptions() {
+        FuseOptions d = FuseOptions.defaults();
+        return new FuseOptions(binding != null ? binding : d.binding(), imageName != null ? imageName : d.imageName(),
+                allowOther || d.allowOther(), uid != null ? uid : d.uid(), gid != null ? gid : d.gid(),
+                mode != null ? mode : d.mode());
+    }
+
+    private static String need(String key, String value) {
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException("mount option '" + key + "' needs a value (" + key + "=...)");
+        }
+        return value;
+    }
+
+    private static String imageName(String v) {
+        if (v.equals(".") || v.equals("..") || v.indexOf('/') >= 0 || v.length() > 255) {
+            throw new IllegalArgumentException("mount option 'name=" + v + "': must be a plain file name, no '/'");
+        }
+        return v;
+    }
+
+    private static String binding(String v) {
+        if (!v.equals("jfuse") && !v.equals("jnr")) {
+            throw new IllegalArgumentException("mount option 'binding=" + v + "': use jfuse or jnr");
+        }
+        return v;
+    }
+
+    private static int id(String key, String v) {
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // Reported below with the option named.
+        }
+        throw new IllegalArgumentException("mount option '" + key + "=" + v + "': expected a numeric id");
+    }
+
+    private static int mode(String v) {
+        try {
+            int m = Integer.parseInt(v, 8);
+            if (m >= 0 && m <= 07777) {
+                return m;
+            }
+        } catch (NumberFormatException e) {
+            // Reported below with the option named.
+        }
+        throw new IllegalArgumentException("mount option 'mode=" + v + "': expected octal permission bits, e.g. 0600");
+    }
+
+    private static Duration timeout(String key, String v) {
+        Duration d;
+        try {
+            d = Durations.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("mount option '" + key + "': " + e.getMessage());
+        }
+        if (d.isZero()) {
+            throw new IllegalArgumentException("mount option '" + key + "=" + v + "': must be more than 0");
+        }
+        return d;
+    }
+}

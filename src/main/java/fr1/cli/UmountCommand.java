@@ -1,0 +1,64 @@
+package fr1.cli;
+
+import fr1.control.ControlClient;
+import fr1.control.ControlPaths;
+import fr1.control.DaemonLock;
+import fr1.control.Request;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/** {@code fr1 umount MOUNTPOINT}. */
+@Command(name = "umount", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        description = {
+                "Unmount an array and shut its daemon down cleanly: the image is unmounted, writes are flushed, "
+                        + "the write-intent bitmap is cleared and every in-sync member is marked clean, so the next "
+                        + "mount needs no resync. Returns once the daemon has closed the array (at most "
+                        + "60 seconds).",
+                "",
+                "A mount that is busy (open files, an attached loop device) is refused and stays as it is. "
+                        + "Unmounting with umount(8) or fusermount -u also shuts the daemon down cleanly."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  fr1 umount /mnt/vm"})
+final class UmountCommand implements Callable<Integer> {
+
+    static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(60);
+
+    @ParentCommand
+    Fr1Command parent;
+
+    @Parameters(paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    String mountpoint;
+
+    @Override
+    public Integer call() throws Exception {
+        ControlPaths.MountFiles files = MountClients.files(parent.paths(), mountpoint);
+        new ControlClient(files.socket(), mountpoint).call(new Request.Umount());
+        awaitGone(files, SHUTDOWN_TIMEOUT);
+        return ExitCodes.OK;
+    }
+
+    /**
+     * Waits until the daemon has removed its socket, which it does after closing the array. A socket left
+     * while no daemon holds the lock means the daemon died on the way.
+     */
+    static void awaitGone(ControlPaths.MountFiles files, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (Files.exists(files.socket(), LinkOption.NOFOLLOW_LINKS)) {
+            if (!DaemonLock.isHeld(files.lock()) && Files.exists(files.socket(), LinkOption.NOFOLLOW_LINKS)) {
+                throw new CliException(ExitCodes.IO, "the fr1 daemon of " + files.mountpoint()
+                        + " exited before closing the array cleanly (see " + files.log() + ")");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new CliException(ExitCodes.IO, "the fr1 daemon of " + files.mountpoint()
+                        + " did not shut down within " + timeout.toSeconds() + " s (see " + files.log() + ")");
+            }
+            Thread.sleep(100);
+        }
+    }
+}

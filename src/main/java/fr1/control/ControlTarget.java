@@ -1,0 +1,30 @@
+package fr1.control;
+
+import fr1.engine.MirrorStatus;
+
+import java.io.IOException;
+
+/**
+ * What the control channel can do to a running mount. The CLI adapts {@code Mirror} to it; tests use a fake.
+ * Calls come from the control server's worker threads, possibly several at once.
+ */
+public interface ControlTarget {
+
+    /** A consistent snapshot of the array. */
+    MirrorStatus status() throws IOException;
+
+    /** Marks a member (path or index, as the user typed it) faulty. */
+    void fail(String member) throws IOException;
+
+    /** Removes a faulty member from the array. */
+    void remove(String member) throws IOException;
+
+    /** Re-adds a member (or adds a new path) and starts its resync; {@code full} copies every chunk. */
+    void add(String member, boolean full) throws IOException;
+
+    /**
+     * Starts a clean unmount and shutdown and returns without waiting for it, so the reply can still be
+     * sent. The daemon removes its control socket once the array is closed.
+     */
+    void unmount() throws IOException;
+}

@@ -1,0 +1,105 @@
+package fr1.control;
+
+/**
+ * One control request: the line a client sends. A member argument is the rest of the line, so paths with
+ * spaces need no quoting; a line never holds a newline.
+ */
+public sealed interface Request {
+
+    /** The request as sent on the wire, without the newline. */
+    String line();
+
+    /** {@code status json} or {@code status text} (plain {@code status} means text). */
+    record Status(boolean json) implements Request {
+        public String line() {
+            return json ? "status json" : "status text";
+        }
+    }
+
+    /** {@code fail <member>}. */
+    record Fail(String member) implements Request {
+        public Fail {
+            member = checkMember(member);
+        }
+
+        public String line() {
+            return "fail " + member;
+        }
+    }
+
+    /** {@code remove <member>}. */
+    record Remove(String member) implements Request {
+        public Remove {
+            member = checkMember(member);
+        }
+
+        public String line() {
+            return "remove " + member;
+        }
+    }
+
+    /** {@code add [--full] <member>}. */
+    record Add(String member, boolean full) implements Request {
+        public Add {
+            member = checkMember(member);
+        }
+
+        public String line() {
+            return full ? "add --full " + member : "add " + member;
+        }
+    }
+
+    /** {@code umount}. */
+    record Umount() implements Request {
+        public String line() {
+            return "umount";
+        }
+    }
+
+    /** Parses a request line (without its newline). */
+    static Request parse(String line) throws ControlException {
+        String verb = line;
+        String rest = "";
+        int space = line.indexOf(' ');
+        if (space >= 0) {
+            verb = line.substring(0, space);
+            rest = line.substring(space + 1);
+        }
+        try {
+            return switch (verb) {
+                case "status" -> switch (rest) {
+                    case "", "text" -> new Status(false);
+                    case "json" -> new Status(true);
+                    default -> throw usage("status takes 'json' or 'text', not '" + rest + "'");
+                };
+                case "fail" -> new Fail(rest);
+                case "remove" -> new Remove(rest);
+                case "add" -> rest.startsWith("--full ") ? new Add(rest.substring("--full ".length()), true)
+                        : new Add(rest, false);
+                case "umount" -> {
+                    if (!rest.isEmpty()) {
+                        throw usage("umount takes no argument");
+                    }
+                    yield new Umount();
+                }
+                default -> throw usage("unknown request '" + verb + "'");
+            };
+        } catch (IllegalArgumentException e) {
+            throw usage(verb + ": " + e.getMessage());
+        }
+    }
+
+    private static String checkMember(String member) {
+        if (member == null || member.isBlank()) {
+            throw new IllegalArgumentException("missing member (a path or an index)");
+        }
+        if (member.indexOf('\n') >= 0 || member.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("a member name cannot hold a line break");
+        }
+        return member;
+    }
+
+    private static ControlException usage(String message) {
+        return new ControlException(ErrorCode.USAGE, message);
+    }
+}

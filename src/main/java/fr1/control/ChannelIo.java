@@ -49,36 +49,6 @@ final class ChannelIo {
         }
     }
 
-    /** Reads up to the first newline (returned without it) or end of stream, at most {@code max} bytes. */
-    static String readLine(SocketChannel ch, int max, Deadline deadline) throws IOException {
-        ch.configureBlocking(false);
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        ByteBuffer buf = ByteBuffer.allocate(512);
-        try (Selector sel = Selector.open()) {
-            ch.register(sel, SelectionKey.OP_READ);
-            while (true) {
-                buf.clear();
-                int n = ch.read(buf);
-                if (n < 0) {
-                    return line.toString(java.nio.charset.StandardCharsets.UTF_8);
-                }
-                for (int i = 0; i < n; i++) {
-                    byte b = buf.get(i);
-                    if (b == '\n') {
-                        return line.toString(java.nio.charset.StandardCharsets.UTF_8);
-                    }
-                    line.write(b);
-                }
-                if (line.size() > max) {
-                    throw new IOException("line longer than " + max + " bytes");
-                }
-                if (n == 0) {
-                    sel.select(deadline.remainingMillis("waiting for a request"));
-                }
-            }
-        }
-    }
-
     /** Reads until end of stream, at most {@code max} bytes. */
     static byte[] readToEnd(SocketChannel ch, int max, Deadline deadline) throws IOException {
         ch.configureBlocking(false);
@@ -88,7 +58,16 @@ final class ChannelIo {
             ch.register(sel, SelectionKey.OP_READ);
             while (true) {
                 buf.clear();
-                int n = ch.read(buf);
+                int n;
+                try {
+                    n = ch.read(buf);
+                } catch (IOException e) {
+                    if (all.size() > 0) {
+                        // A peer that closes with our data unread resets the connection after its reply.
+                        return all.toByteArray();
+                    }
+                    throw e;
+                }
                 if (n < 0) {
                     return all.toByteArray();
                 }

@@ -12,7 +12,7 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +21,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -35,9 +37,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reply:    ok\n BODY              (BODY up to end of stream; empty for all but status)
  *           error CODE MESSAGE\n   (CODE: usage refused denied busy io internal; MESSAGE one line)
  * </pre>
- * One thread accepts; a small fixed pool serves. A client gets {@link #REQUEST_TIMEOUT} to send its line,
- * so a slow or silent client holds one worker at most that long; when all workers and the queue are taken,
- * new clients get {@code error busy} at once.
+ * One thread ({@code fr1-control-io}) accepts, checks the peer and reads request lines for all connections
+ * at once with a selector; only complete requests go to a small pool of workers ({@code fr1-control-N}).
+ * So a slow or silent client holds no worker: it is dropped when its {@link #REQUEST_TIMEOUT} runs out, and
+ * meanwhile others are served. When the workers' queue is full, or too many connections are pending, a new
+ * client gets {@code error busy} at once.
  */
 public final class ControlServer implements Closeable {
 
@@ -47,6 +51,8 @@ public final class ControlServer implements Closeable {
     static final int MAX_REQUEST_BYTES = 4096;
     private static final int WORKERS = 4;
     private static final int QUEUE = 16;
+    /** Connections still sending their request; beyond this, new ones are turned away. */
+    private static final int MAX_PENDING = 64;
 
     private final Path socket;
     private final ServerSocketChannel listener;
@@ -55,12 +61,13 @@ public final class ControlServer implements Closeable {
     private final PeerPolicy policy;
     private final Duration requestTimeout;
     private final ThreadPoolExecutor workers;
+    private final java.nio.channels.Selector selector;
     private final Thread acceptor;
     private final AtomicBoolean accepting = new AtomicBoolean(true);
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ControlServer(Path socket, ServerSocketChannel listener, ControlTarget target, String mountpoint,
-                          PeerPolicy policy, Duration requestTimeout) {
+                          PeerPolicy policy, Duration requestTimeout) throws IOException {
         this.socket = socket;
         this.listener = listener;
         this.target = target;
@@ -74,7 +81,8 @@ public final class ControlServer implements Closeable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.acceptor = new Thread(this::acceptLoop, "fr1-control-accept");
+        this.selector = java.nio.channels.Selector.open();
+        this.acceptor = new Thread(this::ioLoop, "fr1-control-io");
         this.acceptor.setDaemon(true);
     }
 
@@ -103,7 +111,7 @@ public final class ControlServer implements Closeable {
     }
 
     private static ControlServer startOn(Path socket, ServerSocketChannel listener, ControlTarget target,
-                                         String mountpoint, PeerPolicy policy, Duration timeout) {
+                                         String mountpoint, PeerPolicy policy, Duration timeout) throws IOException {
         ControlServer server = new ControlServer(socket, listener, target, mountpoint, policy, timeout);
         server.acceptor.start();
         return server;
@@ -133,11 +141,14 @@ public final class ControlServer implements Closeable {
      */
     public void stopAccepting() {
         if (accepting.compareAndSet(true, false)) {
+            // The I/O thread sees the flag within one select and closes the listener and pending clients.
+            selector.wakeup();
             try {
-                listener.close();
-            } catch (IOException e) {
-                log.debug("closing the control listener", e);
+                acceptor.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
+            close(listener);
         }
     }
 
@@ -153,7 +164,6 @@ public final class ControlServer implements Closeable {
             if (!workers.awaitTermination(2, TimeUnit.SECONDS)) {
                 workers.shutdownNow();
             }
-            acceptor.join(2000);
         } catch (InterruptedException e) {
             workers.shutdownNow();
             Thread.currentThread().interrupt();
@@ -161,45 +171,145 @@ public final class ControlServer implements Closeable {
         Files.deleteIfExists(socket);
     }
 
-    private void acceptLoop() {
-        while (accepting.get()) {
-            SocketChannel ch;
-            try {
-                ch = listener.accept();
-            } catch (AsynchronousCloseException e) {
-                return;
-            } catch (IOException e) {
-                if (accepting.get()) {
-                    log.warn("control socket {}: accept failed: {}", socket, e.toString());
+    /** A connection whose request line is still coming in. */
+    private static final class Pending {
+        final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+        final long deadlineNanos;
+
+        Pending(long deadlineNanos) {
+            this.deadlineNanos = deadlineNanos;
+        }
+    }
+
+    private void ioLoop() {
+        ByteBuffer buf = ByteBuffer.allocate(MAX_REQUEST_BYTES + 1);
+        try {
+            listener.configureBlocking(false);
+            listener.register(selector, SelectionKey.OP_ACCEPT);
+            while (accepting.get()) {
+                if (selector.selectedKeys().isEmpty()) {
+                    selector.select(250);
                 }
+                List<Runnable> complete = new ArrayList<>();
+                for (SelectionKey key : List.copyOf(selector.selectedKeys())) {
+                    selector.selectedKeys().remove(key);
+                    if (!key.isValid()) {
+                        continue;
+                    }
+                    if (key.isAcceptable()) {
+                        accept(complete);
+                    } else if (key.isReadable()) {
+                        read(key, buf, complete);
+                    }
+                }
+                expire();
+                if (!complete.isEmpty()) {
+                    // Deregister the cancelled keys first: a channel still registered here is not really
+                    // closed by the worker, and its client would wait for the end of the reply.
+                    selector.selectNow();
+                    complete.forEach(Runnable::run);
+                }
+            }
+        } catch (IOException | java.nio.channels.ClosedSelectorException e) {
+            if (accepting.get()) {
+                log.warn("control socket {}: stopped serving: {}", socket, e.toString());
+            }
+        } finally {
+            for (SelectionKey key : selector.keys()) {
+                if (key.isValid()) {
+                    close(key.channel());
+                }
+            }
+            close(selector);
+        }
+    }
+
+    private void accept(List<Runnable> complete) throws IOException {
+        SocketChannel ch = listener.accept();
+        if (ch == null) {
+            return;
+        }
+        UserPrincipal peer = peerOf(ch);
+        if (!policy.allows(peer)) {
+            log.warn("control socket {}: refused {}", socket, peer == null ? "a peer without credentials" : peer.getName());
+            complete.add(() -> dispatch(ch, () -> error(ErrorCode.DENIED, policy.refusal(peer))));
+            return;
+        }
+        if (selector.keys().size() > MAX_PENDING) {
+            replyNow(ch, error(ErrorCode.BUSY, "the control channel is busy; try again"));
+            return;
+        }
+        ch.configureBlocking(false);
+        ch.register(selector, SelectionKey.OP_READ, new Pending(System.nanoTime() + requestTimeout.toNanos()));
+    }
+
+    private void read(SelectionKey key, ByteBuffer buf, List<Runnable> complete) {
+        SocketChannel ch = (SocketChannel) key.channel();
+        Pending p = (Pending) key.attachment();
+        int n;
+        buf.clear();
+        try {
+            n = ch.read(buf);
+        } catch (IOException e) {
+            key.cancel();
+            close(ch);
+            return;
+        }
+        for (int i = 0; i < Math.max(n, 0); i++) {
+            if (buf.get(i) == '\n') {
+                key.cancel();
+                String line = p.line.toString(StandardCharsets.UTF_8);
+                complete.add(() -> dispatch(ch, () -> handle(line)));
                 return;
             }
-            try {
-                workers.execute(() -> serve(ch));
-            } catch (RejectedExecutionException e) {
-                reply(ch, error(ErrorCode.BUSY, "the control channel is busy; try again"));
+            p.line.write(buf.get(i));
+        }
+        if (p.line.size() > MAX_REQUEST_BYTES) {
+            key.cancel();
+            complete.add(() -> dispatch(ch, () -> error(ErrorCode.USAGE, "request longer than " + MAX_REQUEST_BYTES + " bytes")));
+        } else if (n < 0) {
+            key.cancel();
+            if (p.line.size() == 0) {
+                close(ch);
+            } else {
+                // A client that closed its side without a newline still meant its line.
+                String line = p.line.toString(StandardCharsets.UTF_8);
+                complete.add(() -> dispatch(ch, () -> handle(line)));
             }
         }
     }
 
-    private void serve(SocketChannel ch) {
-        UserPrincipal peer = peerOf(ch);
-        if (!policy.allows(peer)) {
-            log.warn("control socket {}: refused {}", socket, peer == null ? "a peer without credentials" : peer.getName());
-            reply(ch, error(ErrorCode.DENIED, policy.refusal(peer)));
-            return;
+    /** Drops connections whose request did not arrive in time. */
+    private void expire() {
+        long now = System.nanoTime();
+        for (SelectionKey key : selector.keys()) {
+            if (key.attachment() instanceof Pending p && now - p.deadlineNanos > 0) {
+                log.debug("control socket {}: dropped a client that sent no request in time", socket);
+                key.cancel();
+                close(key.channel());
+            }
         }
-        String response;
+    }
+
+    /** Computes and sends the reply on a worker; if none is free, says so at once. */
+    private void dispatch(SocketChannel ch, java.util.function.Supplier<String> reply) {
         try {
-            String line = ChannelIo.readLine(ch, MAX_REQUEST_BYTES, ChannelIo.Deadline.after(requestTimeout));
-            response = handle(line);
-        } catch (IOException e) {
-            // The client was too slow or went away; nothing useful can be sent.
-            log.debug("control socket {}: reading a request: {}", socket, e.toString());
-            close(ch);
-            return;
+            workers.execute(() -> reply(ch, reply.get()));
+        } catch (RejectedExecutionException e) {
+            replyNow(ch, error(ErrorCode.BUSY, "the control channel is busy; try again"));
         }
-        reply(ch, response);
+    }
+
+    /** One non-blocking attempt to send a short reply, from the I/O thread, which must not wait. */
+    private static void replyNow(SocketChannel ch, String response) {
+        try {
+            ch.configureBlocking(false);
+            ch.write(ByteBuffer.wrap(response.getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            // The client is gone or not reading; it gets a closed connection instead.
+        } finally {
+            close(ch);
+        }
     }
 
     /** Carries out one request line; the whole reply. Exceptions become {@code error} replies here. */
@@ -270,9 +380,9 @@ public final class ControlServer implements Closeable {
         }
     }
 
-    private static void close(SocketChannel ch) {
+    private static void close(java.io.Closeable c) {
         try {
-            ch.close();
+            c.close();
         } catch (IOException e) {
             // Nothing to do about a failing close of a finished connection.
         }

@@ -1,0 +1,56 @@
+package fr1.control;
+
+import fr1.engine.MirrorStatus;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** A {@link ControlTarget} that records calls and answers with a set status or a set exception. */
+public final class FakeTarget implements ControlTarget {
+
+    public final List<String> calls = new CopyOnWriteArrayList<>();
+    public volatile MirrorStatus status = Samples.degraded();
+    /** Thrown by every call when set. */
+    public volatile IOException failure;
+    /** Run by unmount() (after recording it), e.g. to close the server as the daemon would. */
+    public volatile Runnable onUnmount = () -> { };
+
+    @Override
+    public MirrorStatus status() throws IOException {
+        calls.add("status");
+        throwIfSet();
+        return status;
+    }
+
+    @Override
+    public void fail(String member) throws IOException {
+        calls.add("fail " + member);
+        throwIfSet();
+    }
+
+    @Override
+    public void remove(String member) throws IOException {
+        calls.add("remove " + member);
+        throwIfSet();
+    }
+
+    @Override
+    public void add(String member, boolean full) throws IOException {
+        calls.add("add " + member + (full ? " full" : ""));
+        throwIfSet();
+    }
+
+    @Override
+    public void unmount() throws IOException {
+        calls.add("unmount");
+        throwIfSet();
+        onUnmount.run();
+    }
+
+    private void throwIfSet() throws IOException {
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

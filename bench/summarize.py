@@ -79,8 +79,8 @@ def main():
             row["vs_" + base] = round(v / headline(wl, b), 3) if b and headline(wl, b) else None
 
     print()
-    print(f"fio --direct=1, {runs} runs x {a.runtime}s, medians; size {a.size}; store: {a.store_desc}; "
-          f"fr1: 2 members, {a.binding}")
+    fr1_desc = f"; fr1: 2 members, {a.binding}" if any(l.endswith("fr1") for l in layers) else ""
+    print(f"fio --direct=1, {runs} runs x {a.runtime}s, medians; size {a.size}; store: {a.store_desc}{fr1_desc}")
     hdr = f"{'workload':<18} {'layer':<9} {'value':>10} {'unit':<6} {'p50 us':>9} {'p99 us':>9} {'x raw':>7} {'x bindfs':>8}"
     print(hdr)
     print("-" * len(hdr))

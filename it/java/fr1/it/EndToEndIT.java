@@ -58,7 +58,7 @@ class EndToEndIT {
         long totalChunks = SIZE / chunkSize;
         assertEquals("in_sync", memberState(st, 0));
         assertEquals("in_sync", memberState(st, 1));
-        assertEquals(Files.size(rig.image()), SIZE, "size of " + rig.image());
+        assertEquals(SIZE, Files.size(rig.image()), "size of " + rig.image());
 
         String dev = rig.attachLoop();
         // Initialise inode tables and journal now: ext4lazyinit must not write behind the test's back.

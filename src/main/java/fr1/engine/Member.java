@@ -42,6 +42,16 @@ final class Member {
     Storage storage;
     MetaStore meta;
     ExecutorService io;
+    /** Identity (device, inode) of the path when it was opened: a path that later names another file is failed. */
+    Object fileKey;
+    /** Failed by the operator or an agent ("down"): the prober leaves it alone until add or up. */
+    boolean manual;
+    /** When the prober may look at it next, and the back-off after that. */
+    long nextProbeNanos;
+    long probeBackoffNanos;
+    /** The probe running now, if any: never more than one per member, so a hung path holds one thread. */
+    Future<?> probing;
+    long lastProbeLogNanos;
 
     Member(int index, UUID uuid) {
         this.index = index;
@@ -51,6 +61,7 @@ final class Member {
     /** Gives the member a freshly opened storage and a new I/O pool (the old pool may hold stuck threads). */
     void attach(Storage storage, MetaStore meta, int threads) {
         detach();
+        this.fileKey = fileKey(path);
         this.storage = storage;
         this.meta = meta;
         AtomicInteger n = new AtomicInteger();
@@ -62,6 +73,18 @@ final class Member {
                 });
         pool.allowCoreThreadTimeOut(true);
         this.io = pool;
+    }
+
+    /** The (device, inode) of a path, or null if it cannot be read. */
+    static Object fileKey(Path p) {
+        if (p == null) {
+            return null;
+        }
+        try {
+            return java.nio.file.Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Drops the storage: no new I/O; calls stuck in the kernel finish (or not) on their own threads. */

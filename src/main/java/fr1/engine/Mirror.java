@@ -72,6 +72,10 @@ public final class Mirror implements Volume, Closeable {
 
     private Thread housekeeper;
     private Thread resyncThread;
+    private Thread prober;
+    /** Probes run here, one per member at most; a probe stuck on a dead path holds one of these threads. */
+    private final java.util.concurrent.ExecutorService probePool = java.util.concurrent.Executors.newCachedThreadPool(
+            r -> Thread.ofPlatform().daemon().name("fr1-probe").unstarted(r));
 
     private Mirror(Layout layout, UUID arrayUuid, MirrorOptions options, StorageOpener opener, RoaringBitmap dirty) {
         this.layout = layout;
@@ -111,6 +115,7 @@ public final class Mirror implements Volume, Closeable {
     private void assemble(Assembly a) throws IOException {
         Superblock auth = a.authority();
         boolean degraded = false;
+        List<EventListener.MirrorEvent> pending = new ArrayList<>();
         synchronized (stateLock) {
             events = auth.events() + 1;
             generation = auth.generation();
@@ -149,12 +154,16 @@ public final class Mirror implements Volume, Closeable {
                             m.reason = null;
                             LOG.info("{}: known member, re-added at assembly; {} missed chunks to copy",
                                     m.describe(), m.missed.getLongCardinality());
+                            pending.add(new EventListener.MirrorEvent("member-recovered", m.index,
+                                    m.path.toString(), m.missed.getLongCardinality() + " missed chunks to copy"));
                         } else {
                             m.state = MemberState.SPLIT_BRAIN;
                             m.reason = "written elsewhere since it failed (events " + f.superblock().events() + ")";
                             closeQuietly(f.storage());
                             LOG.warn("{}: split brain: {}; not touched. Use 'fr1 add --full' to overwrite it.",
                                     m.describe(), m.reason);
+                            pending.add(new EventListener.MirrorEvent("split-brain", m.index, m.path.toString(),
+                                    m.reason));
                         }
                     }
                     case REMOVED -> closeQuietly(f.storage());
@@ -165,6 +174,8 @@ public final class Mirror implements Volume, Closeable {
                 Member source = members.get(a.sourceIndex());
                 LOG.warn("unclean shutdown: {} chunks in the write-intent bitmap will be resynced from {}",
                         dirty.getLongCardinality(), source.describe());
+                pending.add(new EventListener.MirrorEvent("unclean-shutdown", -1, null,
+                        dirty.getLongCardinality() + " chunks to resync from member " + source.index));
                 for (Member m : members) {
                     switch (m.state) {
                         case FAULTY, RECOVERING -> m.missed.or(dirty);
@@ -187,12 +198,16 @@ public final class Mirror implements Volume, Closeable {
         if (countState(MemberState.IN_SYNC) == 0) {
             throw new NoCurrentMemberException("no in-sync member could be written at assembly");
         }
+        for (EventListener.MirrorEvent e : pending) {
+            emitRaw(e);
+        }
         startThreads();
     }
 
     private void startThreads() {
         housekeeper = Thread.ofPlatform().daemon().name("fr1-housekeeper").start(this::housekeep);
         resyncThread = Thread.ofPlatform().daemon().name("fr1-resync").start(this::resyncLoop);
+        prober = Thread.ofPlatform().daemon().name("fr1-prober").start(this::probeLoop);
     }
 
     // ---------------------------------------------------------------- geometry
@@ -406,6 +421,7 @@ public final class Mirror implements Volume, Closeable {
         }
         if (changed) {
             LOG.warn("{} failed: {}", m.describe(), why);
+            emit("member-failed", m, why);
             persistQuietly();
         }
         return m.state == MemberState.FAULTY;
@@ -423,7 +439,36 @@ public final class Mirror implements Volume, Closeable {
                         + "leave nothing to read from");
             }
         }
+        synchronized (stateLock) {
+            m.manual = true;
+        }
         failMember(m, "failed by operator", null);
+    }
+
+    /**
+     * An outside agent (a script run when a VPN drops, an nbd client) says a member is unreachable: it is failed
+     * at once, without waiting for an I/O error or timeout, and left alone by the prober until {@link #up}.
+     */
+    public void down(String member) throws IOException {
+        Member m = resolve(member);
+        synchronized (stateLock) {
+            m.manual = true;
+            if (m.state == MemberState.IN_SYNC && countStateLocked(MemberState.IN_SYNC) == 1) {
+                throw new ArrayException("member " + m.index + " is the last in-sync member; it stays in use");
+            }
+        }
+        failMember(m, "reported down", null);
+    }
+
+    /** An outside agent says a member is reachable again: probe it now and re-add it if it is ours. */
+    public void up(String member) throws IOException {
+        Member m = resolve(member);
+        synchronized (stateLock) {
+            m.manual = false;
+            m.nextProbeNanos = 0;
+            m.probeBackoffNanos = 0;
+            stateLock.notifyAll();
+        }
     }
 
     /** Removes a faulty member from the array: nothing is tracked for it any more. */
@@ -441,6 +486,7 @@ public final class Mirror implements Volume, Closeable {
             missedChanged = true;
         }
         LOG.info("{} removed", m.describe());
+        emit("member-removed", m, null);
         persist();
     }
 
@@ -491,11 +537,13 @@ public final class Mirror implements Volume, Closeable {
             }
             m.state = MemberState.RECOVERING;
             m.reason = null;
+            m.manual = false;
             events++;
             stateLock.notifyAll();
         }
         LOG.info("{} added; resync of {} chunks starts{}", m.describe(), m.missed.getLongCardinality(),
                 full ? " (full)" : "");
+        emit("member-added", m, (full ? "full, " : "") + m.missed.getLongCardinality() + " chunks to copy");
         persist();
     }
 
@@ -580,6 +628,7 @@ public final class Mirror implements Volume, Closeable {
             throw e;
         }
         LOG.info("{} added as a new member; full resync of {} chunks starts", slot.describe(), layout.chunks());
+        emit("member-added", slot, "new member, full, " + layout.chunks() + " chunks to copy");
         persist();
     }
 
@@ -776,6 +825,7 @@ public final class Mirror implements Volume, Closeable {
                 }
             }
             try {
+                checkPaths();
                 if (allTrackedInSync()) {
                     wib.sweep(this::writeInFlight);
                 }
@@ -861,6 +911,7 @@ public final class Mirror implements Volume, Closeable {
             resyncRate = 0;
         }
         LOG.info("resync of {} started: {} chunks", target.describe(), resyncTotal);
+        emit("resync-started", target, resyncTotal + " chunks");
         try {
             while (true) {
                 int first;
@@ -927,8 +978,12 @@ public final class Mirror implements Volume, Closeable {
                 failMember(target, "resync fsync: " + reason(e), null);
                 return;
             }
-            LOG.info("resync of {} finished: {} chunks copied in {} ms", target.describe(), copied,
-                    (System.nanoTime() - startNanos) / 1_000_000);
+            long ms = (System.nanoTime() - startNanos) / 1_000_000;
+            LOG.info("resync of {} finished: {} chunks copied in {} ms", target.describe(), copied, ms);
+            emit("resync-finished", target, copied + " chunks copied in " + ms + " ms");
+            synchronized (stateLock) {
+                target.probeBackoffNanos = 0;
+            }
             persistQuietly();
         } finally {
             synchronized (stateLock) {
@@ -978,6 +1033,174 @@ public final class Mirror implements Volume, Closeable {
                 }
                 stateLock.wait(Math.max(1, Math.min(left / 1_000_000, 100)));
             }
+        }
+    }
+
+    /**
+     * Fails members whose path vanished (unmounted, deleted) or now names another file (remounted, replaced): the
+     * open descriptor may still work on the old file, but that is no longer the member the user named.
+     */
+    private void checkPaths() {
+        List<Member> live = new ArrayList<>();
+        synchronized (stateLock) {
+            for (Member m : members) {
+                if ((m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) && m.fileKey != null) {
+                    live.add(m);
+                }
+            }
+        }
+        for (Member m : live) {
+            Object[] now = new Object[1];
+            try {
+                java.util.concurrent.ExecutorService pool;
+                synchronized (stateLock) {
+                    pool = m.io;
+                }
+                Future<Void> f = m.submit(pool, () -> {
+                    now[0] = Member.fileKey(m.path);
+                    return null;
+                });
+                Member.await(f, Member.deadline(options.ioTimeout()), m.index);
+            } catch (IOException e) {
+                failMember(m, "path check: " + reason(e), null);
+                continue;
+            }
+            if (now[0] == null) {
+                failMember(m, "path vanished", null);
+            } else if (!now[0].equals(m.fileKey)) {
+                failMember(m, "path now names another file", null);
+            }
+        }
+    }
+
+    private void probeLoop() {
+        while (true) {
+            long waitMs;
+            List<Member> due = new ArrayList<>();
+            synchronized (stateLock) {
+                if (closed) {
+                    return;
+                }
+                long now = System.nanoTime();
+                long next = now + options.probeInterval().toNanos();
+                for (Member m : members) {
+                    if (m.state != MemberState.FAULTY || m.manual || m.path == null
+                            || (m.probing != null && !m.probing.isDone())) {
+                        continue;
+                    }
+                    if (m.nextProbeNanos <= now) {
+                        due.add(m);
+                    } else {
+                        next = Math.min(next, m.nextProbeNanos);
+                    }
+                }
+                waitMs = due.isEmpty() ? Math.max(1, (next - now) / 1_000_000) : 0;
+                if (waitMs > 0) {
+                    try {
+                        stateLock.wait(waitMs);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    continue;
+                }
+                for (Member m : due) {
+                    long backoff = m.probeBackoffNanos == 0 ? options.probeInterval().toNanos()
+                            : Math.min(m.probeBackoffNanos * 2, options.probeMaxInterval().toNanos());
+                    m.probeBackoffNanos = backoff;
+                    m.nextProbeNanos = now + backoff;
+                    try {
+                        m.probing = probePool.submit(() -> probe(m));
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Looks at a faulty member's path, off the I/O path, with the I/O deadline: if it answers and its metadata shows
+     * it is ours and only missed updates, re-add it and start the fast resync. Never creates anything.
+     */
+    private void probe(Member m) {
+        Path path;
+        synchronized (stateLock) {
+            if (m.state != MemberState.FAULTY || m.manual) {
+                return;
+            }
+            path = m.path;
+        }
+        Storage storage = null;
+        try {
+            Future<Storage> opening = probePool.submit(() -> opener.open(path));
+            storage = Member.await(opening, Member.deadline(options.ioTimeout()), m.index);
+            Storage s = storage;
+            Future<Superblock> reading = probePool.submit(() -> MetaStore.open(s, path.toString()).readSuperblock());
+            Superblock sb = Member.await(reading, Member.deadline(options.ioTimeout()), m.index);
+            MetaStore meta = MetaStore.open(storage, path.toString());
+            String problem = null;
+            synchronized (stateLock) {
+                if (m.state != MemberState.FAULTY || m.manual || closed) {
+                    closeQuietly(storage);
+                    return;
+                }
+                if (!meta.anchor().arrayUuid().equals(arrayUuid) || sb.memberIndex() != m.index
+                        || !sb.self().uuid().equals(m.uuid)) {
+                    problem = "holds another array's or member's metadata";
+                } else if (!record(m).knows(sb.events(), sb.generation())) {
+                    m.state = MemberState.SPLIT_BRAIN;
+                    m.reason = "written elsewhere since it failed (events " + sb.events() + ")";
+                    events++;
+                } else {
+                    m.attach(storage, meta, options.ioThreads());
+                    m.state = MemberState.RECOVERING;
+                    m.reason = null;
+                    events++;
+                    stateLock.notifyAll();
+                }
+            }
+            if (problem != null) {
+                throw new IOException(problem);
+            }
+            if (m.state == MemberState.SPLIT_BRAIN) {
+                closeQuietly(storage);
+                LOG.warn("{}: split brain: {}; not touched. Use 'fr1 add --full' to overwrite it.", m.describe(),
+                        m.reason);
+                emit("split-brain", m, m.reason);
+            } else {
+                LOG.info("{} is back; re-added, {} missed chunks to copy", m.describe(), m.missed.getLongCardinality());
+                emit("member-recovered", m, m.missed.getLongCardinality() + " missed chunks to copy");
+            }
+            persistQuietly();
+        } catch (IOException | RuntimeException e) {
+            if (storage != null) {
+                closeQuietly(storage);
+            }
+            long now = System.nanoTime();
+            boolean say;
+            synchronized (stateLock) {
+                say = now - m.lastProbeLogNanos > 60_000_000_000L || m.lastProbeLogNanos == 0;
+                if (say) {
+                    m.lastProbeLogNanos = now;
+                }
+            }
+            if (say) {
+                // Rate-limited: a member that stays away is not worth a line a second.
+                LOG.info("{} still unreachable: {}", m.describe(), reason(e));
+                emit("probe-failed", m, reason(e));
+            }
+        }
+    }
+
+    private void emit(String name, Member m, String detail) {
+        emitRaw(new EventListener.MirrorEvent(name, m.index, m.path == null ? null : m.path.toString(), detail));
+    }
+
+    private void emitRaw(EventListener.MirrorEvent e) {
+        try {
+            options.events().onEvent(e);
+        } catch (RuntimeException ex) {
+            LOG.error("event listener failed on {}: {}", e.name(), reason(ex));
         }
     }
 
@@ -1039,7 +1262,8 @@ public final class Mirror implements Volume, Closeable {
             stateLock.notifyAll();
         }
         IOException failure = null;
-        for (Thread t : new Thread[] {housekeeper, resyncThread}) {
+        probePool.shutdown();
+        for (Thread t : new Thread[] {housekeeper, resyncThread, prober}) {
             if (t != null) {
                 try {
                     t.join(options.ioTimeout().toMillis() * 2 + 1000);

@@ -18,6 +18,7 @@ final class TestArray {
 
     final List<Path> paths = new ArrayList<>();
     final Map<Path, FaultyStorage> faults = new ConcurrentHashMap<>();
+    final Map<Path, FaultyStorage.Faults> shared = new ConcurrentHashMap<>();
     final long size;
     final int chunk;
 
@@ -30,8 +31,10 @@ final class TestArray {
         Mirror.create(new CreateSpec(size, chunk, paths, false, null));
     }
 
+    /** Short deadlines and quiet period; the prober effectively off, so tests decide when members return. */
     static MirrorOptions fastOptions() {
-        return new MirrorOptions(Duration.ofSeconds(2), Duration.ofMillis(100), 4);
+        return new MirrorOptions(Duration.ofSeconds(2), Duration.ofMillis(100), 4)
+                .withProbeInterval(Duration.ofHours(1), Duration.ofHours(1));
     }
 
     Mirror open() throws IOException {
@@ -39,8 +42,13 @@ final class TestArray {
     }
 
     Mirror open(List<Path> which) throws IOException {
-        return Mirror.open(which, fastOptions(), p -> {
-            FaultyStorage f = new FaultyStorage(FileStorage.open(p));
+        return open(which, fastOptions());
+    }
+
+    Mirror open(List<Path> which, MirrorOptions options) throws IOException {
+        return Mirror.open(which, options, p -> {
+            FaultyStorage f = new FaultyStorage(FileStorage.open(p), shared.computeIfAbsent(p,
+                    k -> new FaultyStorage.Faults()));
             faults.put(p, f);
             return f;
         });

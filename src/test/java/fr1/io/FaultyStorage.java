@@ -16,41 +16,58 @@ public final class FaultyStorage implements Storage {
     public enum Fault { NONE, EIO, ENOSPC, SHORT_WRITE, HANG, FAIL_AFTER }
 
     private final Storage inner;
-    private final AtomicReference<Fault> fault = new AtomicReference<>(Fault.NONE);
-    private final AtomicInteger countdown = new AtomicInteger();
-    private volatile CountDownLatch hang = new CountDownLatch(0);
-    private final AtomicInteger writes = new AtomicInteger();
-    private final AtomicInteger reads = new AtomicInteger();
+    private final Faults fs;
+
+    /**
+     * The fault switches of one path, shared by every storage opened on it: a member that is reopened (by the
+     * prober, by add) still sees the fault the test set.
+     */
+    public static final class Faults {
+        private final AtomicReference<Fault> fault = new AtomicReference<>(Fault.NONE);
+        private final AtomicInteger countdown = new AtomicInteger();
+        private volatile CountDownLatch hang = new CountDownLatch(0);
+        private final AtomicInteger writes = new AtomicInteger();
+        private final AtomicInteger reads = new AtomicInteger();
+    }
 
     public FaultyStorage(Storage inner) {
+        this(inner, new Faults());
+    }
+
+    public FaultyStorage(Storage inner, Faults shared) {
         this.inner = inner;
+        this.fs = shared;
+    }
+
+    public Faults faults() {
+        return fs;
     }
 
     public void set(Fault f) {
         if (f == Fault.HANG) {
-            hang = new CountDownLatch(1);
+            fs.hang = new CountDownLatch(1);
         } else {
-            hang.countDown();
+            fs.hang.countDown();
         }
-        fault.set(f);
+        fs.fault.set(f);
     }
 
     /** Fails every call (EIO) after {@code n} more successful calls. */
     public void failAfter(int n) {
-        countdown.set(n);
-        fault.set(Fault.FAIL_AFTER);
+        fs.countdown.set(n);
+        fs.fault.set(Fault.FAIL_AFTER);
     }
 
     public int writes() {
-        return writes.get();
+        return fs.writes.get();
     }
 
     public int reads() {
-        return reads.get();
+        return fs.reads.get();
     }
 
     private void check(boolean isWrite) throws IOException {
-        switch (fault.get()) {
+        switch (fs.fault.get()) {
             case NONE, SHORT_WRITE -> { }
             case EIO -> throw new IOException("Input/output error (injected)");
             case ENOSPC -> {
@@ -60,7 +77,7 @@ public final class FaultyStorage implements Storage {
             }
             case HANG -> {
                 try {
-                    hang.await();
+                    fs.hang.await();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new java.io.InterruptedIOException();
@@ -68,7 +85,7 @@ public final class FaultyStorage implements Storage {
                 check(isWrite);
             }
             case FAIL_AFTER -> {
-                if (countdown.getAndDecrement() <= 0) {
+                if (fs.countdown.getAndDecrement() <= 0) {
                     throw new IOException("Input/output error (injected after countdown)");
                 }
             }
@@ -78,19 +95,19 @@ public final class FaultyStorage implements Storage {
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
         check(false);
-        reads.incrementAndGet();
+        fs.reads.incrementAndGet();
         return inner.read(dst, position);
     }
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
         check(true);
-        writes.incrementAndGet();
-        if (fault.get() == Fault.SHORT_WRITE && src.remaining() > 1) {
+        fs.writes.incrementAndGet();
+        if (fs.fault.get() == Fault.SHORT_WRITE && src.remaining() > 1) {
             ByteBuffer half = src.slice(src.position(), src.remaining() / 2);
             int n = inner.write(half, position);
             src.position(src.position() + n);
-            fault.set(Fault.EIO); // a device that wrote half and then stopped answering
+            fs.fault.set(Fault.EIO); // a device that wrote half and then stopped answering
             return n;
         }
         return inner.write(src, position);
@@ -110,7 +127,7 @@ public final class FaultyStorage implements Storage {
 
     @Override
     public void close() throws IOException {
-        hang.countDown();
+        fs.hang.countDown();
         inner.close();
     }
 }

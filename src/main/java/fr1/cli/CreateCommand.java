@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
         footer = {
                 "  fr1 create --size 10G /data/a.img /nfs/b.img",
                 "  fr1 create --size 512M --chunk-size 1M /dev/sdb1 /mnt/nas/disk.img",
-                "  fr1 create --from vm.img /nfs/b.img               # start from an existing plain image"})
+                "  fr1 create --from vm.img /nfs/b.img    # start from an existing image"})
 final class CreateCommand implements Callable<Integer> {
 
     static final int MIN_CHUNK = 4 << 10;

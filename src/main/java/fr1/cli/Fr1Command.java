@@ -34,13 +34,13 @@ import java.util.concurrent.Callable;
                 "5:I/O error"},
         footerHeading = "%nEnvironment:%n",
         footer = {
-                "  FR1_RUN_DIR  directory for control sockets and daemon logs (default /run/fr1 for root, "
-                        + "$XDG_RUNTIME_DIR/fr1 for other users)",
+                "  FR1_RUN_DIR  control sockets and daemon logs (default /run/fr1 for root,",
+                "               $XDG_RUNTIME_DIR/fr1 for other users)",
                 "  FR1_DEBUG    print stack traces with errors",
                 "",
                 "Example:",
                 "  fr1 create --size 10G /data/a.img /nfs/b.img",
-                "  fr1 mount /data/a.img /nfs/b.img /mnt/vm     # /mnt/vm/disk.img is the mirrored image",
+                "  fr1 mount /data/a.img /nfs/b.img /mnt/vm    # the image: /mnt/vm/disk.img",
                 "  fr1 status /mnt/vm",
                 "  fr1 umount /mnt/vm"})
 final class Fr1Command implements Callable<Integer> {

@@ -33,26 +33,26 @@ import java.util.concurrent.Callable;
                         + "chunks that may differ are resynced first.",
                 "",
                 "Without -f the daemon runs in the background: fr1 returns once the mount is ready, or with the "
-                        + "daemon's error. Its log is in the run directory (/run/fr1/ID.log for root). With -f it "
-                        + "stays in the foreground until unmounted; SIGTERM and SIGINT unmount and close the array "
-                        + "cleanly.",
+                        + "daemon's error. The daemon logs to a file in the run directory (for root: /run/fr1). With "
+                        + "-f it stays in the foreground until unmounted; SIGTERM and SIGINT unmount and close the "
+                        + "array cleanly.",
                 "",
                 "Options (-o, comma-separated, may be repeated):",
                 "  name=FILE      name of the image file in the mount (default disk.img)",
                 "  binding=B      jfuse (libfuse3, default) or jnr (libfuse2)",
-                "  allow_other    let other users in (non-root mounts need user_allow_other in /etc/fuse.conf)",
+                "  allow_other    let other users in (non-root: user_allow_other in fuse.conf)",
                 "  uid=N, gid=N   owner of the image file (default: the mounting user)",
                 "  mode=OCTAL     permissions of the image file (default 0600)",
-                "  io-timeout=D   fail a member whose I/O takes longer (default 5s; units ms, s, m)",
-                "  rw, defaults, _netdev, nofail, noauto, auto, user, nouser, dev, nodev, suid, nosuid, exec, "
-                        + "noexec, x-*, comment=: accepted from fstab and ignored",
+                "  io-timeout=D   fail a member whose I/O takes longer (default 5s; ms, s, m)",
+                "  rw, defaults, _netdev, nofail, noauto, auto, user, nouser, dev, nodev,",
+                "  suid, nosuid, exec, noexec, x-*, comment=: accepted (fstab) and ignored",
                 ""},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  fr1 mount /data/a.img /nfs/b.img /mnt/vm",
-                "  fr1 mount -o allow_other,mode=0660,gid=6,io-timeout=10s /data/a.img /nfs/b.img /mnt/vm",
-                "  fr1 mount -f /data/a.img /nfs/b.img /mnt/vm     # foreground, logs to stderr",
-                "  losetup -f --show /mnt/vm/disk.img              # use the image as a block device"})
+                "  fr1 mount -o allow_other,mode=0660,gid=6 /data/a.img /nfs/b.img /mnt/vm",
+                "  fr1 mount -f /data/a.img /nfs/b.img /mnt/vm   # foreground, log to stderr",
+                "  losetup -f --show /mnt/vm/disk.img            # attach as a block device"})
 final class MountCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -67,12 +67,16 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "-o", paramLabel = "OPTIONS", description = "Mount options, comma-separated (see above).")
     List<String> options = new ArrayList<>();
 
-    @Parameters(arity = "2..*", paramLabel = "MEMBER... MOUNTPOINT",
+    @Parameters(arity = "1..*", paramLabel = "MEMBER... MOUNTPOINT", hideParamSyntax = true,
             description = "The member paths, then the directory to mount on.")
     List<String> operands;
 
     @Override
     public Integer call() throws Exception {
+        if (operands.size() < 2) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "expected MEMBER... MOUNTPOINT: at least one member path, then the mountpoint");
+        }
         String optionText = String.join(",", options);
         MountOptions parsed;
         FuseOptions fuseOptions;

@@ -63,7 +63,7 @@ class FioIT {
         Sh.Result r = Sh.run(Duration.ofMinutes(4), "fio", "--name=verify-" + bs, "--filename=" + target,
                 "--rw=randwrite", "--bs=" + bs, "--size=64M", "--offset=" + offset, "--direct=1",
                 "--ioengine=" + engine, "--iodepth=" + depth, "--verify=crc32c", "--verify_fatal=1",
-                "--do_verify=1", "--randrepeat=0", "--fallocate=none", "--allow_file_create=0");
+                "--do_verify=1", "--verify_state_save=0", "--randrepeat=0", "--fallocate=none", "--allow_file_create=0");
         assertTrue(r.out().contains("err= 0"), "fio reported an error:\n" + r.out());
     }
 

@@ -33,6 +33,7 @@ final class DaemonLauncher {
 
     static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration POLL = Duration.ofMillis(100);
+    private static final String SHOW_DATE_TIME = "org.slf4j.simpleLogger.showDateTime";
     private static final List<String> SETSID = List.of("/usr/bin/setsid", "/bin/setsid");
 
     private DaemonLauncher() {
@@ -97,6 +98,11 @@ final class DaemonLauncher {
             if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
                 cmd.add(a);
             }
+        }
+        if (jvmArgs.stream().noneMatch(a -> a.startsWith("-D" + SHOW_DATE_TIME))) {
+            // The daemon's log is a file read later: every line needs its time.
+            cmd.add("-D" + SHOW_DATE_TIME + "=true");
+            cmd.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSZ");
         }
         cmd.add("-cp");
         cmd.add(absoluteClassPath(classPath));

@@ -89,6 +89,10 @@ final class MountCommand implements Callable<Integer> {
         List<Path> members = operands.subList(0, operands.size() - 1).stream()
                 .map(s -> Path.of(s).toAbsolutePath().normalize()).toList();
         Path mountpoint = Path.of(operands.getLast()).toAbsolutePath().normalize();
+        if (DeadMounts.isDisconnected(mountpoint)) {
+            throw new CliException(ExitCodes.REFUSED, "mountpoint " + mountpoint + " is a dead FUSE mount (its "
+                    + "daemon died); run 'fr1 umount " + mountpoint + "' first");
+        }
         if (!Files.exists(mountpoint)) {
             throw new CliException(ExitCodes.REFUSED, "mountpoint " + mountpoint + " does not exist");
         }

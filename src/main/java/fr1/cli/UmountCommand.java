@@ -1,10 +1,14 @@
 package fr1.cli;
 
 import fr1.control.ControlClient;
+import fr1.control.ControlException;
 import fr1.control.ControlPaths;
 import fr1.control.DaemonLock;
+import fr1.control.ErrorCode;
 import fr1.control.Request;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
@@ -22,7 +26,10 @@ import java.util.concurrent.Callable;
                         + "60 seconds).",
                 "",
                 "A mount that is busy (open files, an attached loop device) is refused and stays as it is. "
-                        + "Unmounting with umount(8) or fusermount -u also shuts the daemon down cleanly."},
+                        + "Unmounting with umount(8) or fusermount -u also shuts the daemon down cleanly.",
+                "",
+                "If the daemon was killed, this unmounts the dead mount it left (which answers 'Transport "
+                        + "endpoint is not connected') so the array can be mounted again."},
         footerHeading = "%nExamples:%n",
         footer = {"  fr1 umount /mnt/vm"})
 final class UmountCommand implements Callable<Integer> {
@@ -32,15 +39,52 @@ final class UmountCommand implements Callable<Integer> {
     @ParentCommand
     Fr1Command parent;
 
+    @Spec
+    CommandSpec spec;
+
     @Parameters(paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
     String mountpoint;
 
     @Override
     public Integer call() throws Exception {
         ControlPaths.MountFiles files = MountClients.files(parent.paths(), mountpoint);
-        new ControlClient(files.socket(), mountpoint).call(new Request.Umount());
+        try {
+            new ControlClient(files.socket(), mountpoint).call(new Request.Umount());
+        } catch (ControlException e) {
+            if (e.code() == ErrorCode.UNREACHABLE && cleanUpAfterDeadDaemon(files)) {
+                return ExitCodes.OK;
+            }
+            throw e;
+        }
         awaitGone(files, SHUTDOWN_TIMEOUT);
         return ExitCodes.OK;
+    }
+
+    /**
+     * After a daemon was killed: unmounts its dead FUSE mount and removes its stale socket, so the array can
+     * be mounted again (that mount resyncs whatever may differ). Only where an fr1 daemon ran (its lock file
+     * is there) and none runs now.
+     *
+     * @return false if there was nothing of a dead daemon to clean up
+     */
+    private boolean cleanUpAfterDeadDaemon(ControlPaths.MountFiles files) throws Exception {
+        if (!Files.exists(files.lock()) || DaemonLock.isHeld(files.lock())) {
+            return false;
+        }
+        boolean dead = DeadMounts.isDisconnected(files.mountpoint());
+        boolean stale = Files.exists(files.socket(), LinkOption.NOFOLLOW_LINKS);
+        if (!dead && !stale) {
+            return false;
+        }
+        if (dead) {
+            DeadMounts.unmount(files.mountpoint());
+        }
+        Files.deleteIfExists(files.socket());
+        spec.commandLine().getErr().println("fr1: the daemon of " + mountpoint + " had died; "
+                + (dead ? "unmounted its dead mount" : "removed its stale control socket")
+                + " (the next mount resyncs what may differ)");
+        spec.commandLine().getErr().flush();
+        return true;
     }
 
     /**

@@ -20,15 +20,18 @@ class DaemonLauncherTest {
                 "/opt/fr1/fr1.jar", "/usr/bin/setsid",
                 List.of("mount", "-f", "-o", "allow_other", "--", "/a.img", "/b.img", "/mnt/x"));
         assertEquals(List.of("/usr/bin/setsid", "/jdk/bin/java", "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
-                "-Dfr1.x=1", "-cp", "/opt/fr1/fr1.jar", "fr1.cli.Main",
+                "-Dfr1.x=1", "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSZ",
+                "-cp", "/opt/fr1/fr1.jar", "fr1.cli.Main",
                 "mount", "-f", "-o", "allow_other", "--", "/a.img", "/b.img", "/mnt/x"), cmd);
     }
 
     @Test
     void relativeClassPathBecomesAbsoluteBecauseTheDaemonRunsInRoot() {
-        List<String> cmd = DaemonLauncher.childCommand("java", List.of(), "target/fr1.jar:lib/x.jar", null, List.of("mount"));
+        List<String> cmd = DaemonLauncher.childCommand("java", List.of("-Dorg.slf4j.simpleLogger.showDateTime=false"),
+                "target/fr1.jar:lib/x.jar", null, List.of("mount"));
         String cwd = Path.of("").toAbsolutePath().toString();
-        assertEquals(List.of("java", "-cp", cwd + "/target/fr1.jar:" + cwd + "/lib/x.jar", "fr1.cli.Main", "mount"), cmd);
+        assertEquals(List.of("java", "-Dorg.slf4j.simpleLogger.showDateTime=false", "-cp", cwd + "/target/fr1.jar:" + cwd + "/lib/x.jar", "fr1.cli.Main", "mount"), cmd);
     }
 
     @Test

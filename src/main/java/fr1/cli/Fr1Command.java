@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
                 "Members hold the image at offset 0 and fr1's metadata after it, so each member alone is a plain "
                         + "image. A member that fails is tracked; when it returns only the chunks it missed are copied."},
         subcommands = {CreateCommand.class, MountCommand.class, StatusCommand.class, WaitCommand.class,
-                FailCommand.class, RemoveCommand.class, AddCommand.class, UmountCommand.class,
+                FailCommand.class, RemoveCommand.class, AddCommand.class, DownCommand.class, UpCommand.class,
+                UmountCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -78,6 +79,6 @@ final class Fr1Command implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command: create, mount, status, wait, fail, remove, add or umount");
+                "missing command: create, mount, status, wait, fail, remove, add, down, up or umount");
     }
 }

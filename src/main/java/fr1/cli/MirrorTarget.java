@@ -28,6 +28,16 @@ final class MirrorTarget implements ControlTarget {
     }
 
     @Override
+    public void down(String member) throws IOException {
+        mirror.down(member);
+    }
+
+    @Override
+    public void up(String member) throws IOException {
+        mirror.up(member);
+    }
+
+    @Override
     public void remove(String member) throws IOException {
         mirror.remove(member);
     }

@@ -44,6 +44,8 @@ import java.util.concurrent.Callable;
                 "  uid=N, gid=N   owner of the image file (default: the mounting user)",
                 "  mode=OCTAL     permissions of the image file (default 0600)",
                 "  io-timeout=D   fail a member whose I/O takes longer (default 5s; ms, s, m)",
+                "  probe-interval=D  first wait before a failed member is probed again;",
+                "                 doubles after each failed probe, up to 30s (default 1s)",
                 "  rw, defaults, _netdev, nofail, noauto, auto, user, nouser, dev, nodev,",
                 "  suid, nosuid, exec, noexec, x-*, comment=: accepted (fstab) and ignored",
                 ""},

@@ -15,6 +15,7 @@ import java.util.Set;
  * uid=N, gid=N     owner of the image file                   (default: the mounting user)
  * mode=OCTAL       permissions of the image file             (default 0600)
  * io-timeout=D     a member slower than this is failed       (default 5s; units ms, s, m)
+ * probe-interval=D first wait before a faulty member is probed again; doubles up to 30s (default 1s)
  * </pre>
  * Generic mount(8) options that fstab lines carry ({@link #IGNORED}, {@code x-*}, {@code comment=}) are
  * accepted and ignored. Anything else is a usage error naming the option. Unset options keep the defaults
@@ -33,6 +34,7 @@ final class MountOptions {
     private Integer gid;
     private Integer mode;
     private Duration ioTimeout;
+    private Duration probeInterval;
 
     private MountOptions() {
     }
@@ -73,15 +75,24 @@ final class MountOptions {
             case "gid" -> gid = id(key, need(key, value));
             case "mode" -> mode = mode(need(key, value));
             case "io-timeout", "io_timeout" -> ioTimeout = timeout(key, need(key, value));
+            case "probe-interval", "probe_interval" -> probeInterval = timeout(key, need(key, value));
             case "ro" -> throw new IllegalArgumentException("mount option 'ro': read-only mounts are not supported");
             default -> throw new IllegalArgumentException("unknown mount option '" + key + "'");
         }
     }
 
-    /** The engine's settings: the defaults with {@code io-timeout} applied. */
+    /** The engine's settings: the defaults with {@code io-timeout} and {@code probe-interval} applied. */
     MirrorOptions mirrorOptions() {
-        MirrorOptions d = MirrorOptions.defaults();
-        return ioTimeout == null ? d : d.withIoTimeout(ioTimeout);
+        MirrorOptions o = MirrorOptions.defaults();
+        if (ioTimeout != null) {
+            o = o.withIoTimeout(ioTimeout);
+        }
+        if (probeInterval != null) {
+            // The back-off cap stays unless the first interval is already longer.
+            Duration max = probeInterval.compareTo(o.probeMaxInterval()) > 0 ? probeInterval : o.probeMaxInterval();
+            o = o.withProbeInterval(probeInterval, max);
+        }
+        return o;
     }
 
     /** The FUSE settings: the defaults with every given option applied. */

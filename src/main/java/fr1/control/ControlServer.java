@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The daemon's end of the control channel: a Unix domain socket, one request per connection.
  * <pre>
- * request:  status json | status text | fail MEMBER | remove MEMBER | add [--full] MEMBER | umount  (one line)
+ * request:  status json | status text | fail MEMBER | remove MEMBER | add [--full] MEMBER | down MEMBER
+ *           | up MEMBER | umount                                           (one line, UTF-8, at most 4 KiB)
  * reply:    ok\n BODY              (BODY up to end of stream; empty for all but status)
  *           error CODE MESSAGE\n   (CODE: usage refused denied busy io internal; MESSAGE one line)
  * </pre>
@@ -335,6 +336,16 @@ public final class ControlServer implements Closeable {
             case Request.Fail f -> {
                 target.fail(f.member());
                 log.info("control: set {} faulty", f.member());
+                yield "";
+            }
+            case Request.Down d -> {
+                target.down(d.member());
+                log.info("control: {} reported down", d.member());
+                yield "";
+            }
+            case Request.Up u -> {
+                target.up(u.member());
+                log.info("control: {} reported up", u.member());
                 yield "";
             }
             case Request.Remove r -> {

@@ -16,6 +16,12 @@ public interface ControlTarget {
     /** Marks a member (path or index, as the user typed it) faulty. */
     void fail(String member) throws IOException;
 
+    /** An outside agent says a member is unreachable: fail it now and leave it alone until {@link #up}. */
+    void down(String member) throws IOException;
+
+    /** An outside agent says a member is reachable again: probe it now and re-add it if it is ours. */
+    void up(String member) throws IOException;
+
     /** Removes a faulty member from the array. */
     void remove(String member) throws IOException;
 

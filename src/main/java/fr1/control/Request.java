@@ -27,6 +27,28 @@ public sealed interface Request {
         }
     }
 
+    /** {@code down <member>}: an outside agent says it is unreachable. */
+    record Down(String member) implements Request {
+        public Down {
+            member = checkMember(member);
+        }
+
+        public String line() {
+            return "down " + member;
+        }
+    }
+
+    /** {@code up <member>}: an outside agent says it is reachable again. */
+    record Up(String member) implements Request {
+        public Up {
+            member = checkMember(member);
+        }
+
+        public String line() {
+            return "up " + member;
+        }
+    }
+
     /** {@code remove <member>}. */
     record Remove(String member) implements Request {
         public Remove {
@@ -74,6 +96,8 @@ public sealed interface Request {
                 };
                 case "fail" -> new Fail(rest);
                 case "remove" -> new Remove(rest);
+                case "down" -> new Down(rest);
+                case "up" -> new Up(rest);
                 case "add" -> rest.startsWith("--full ") ? new Add(rest.substring("--full ".length()), true)
                         : new Add(rest, false);
                 case "umount" -> {

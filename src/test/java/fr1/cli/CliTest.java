@@ -88,7 +88,7 @@ class CliTest {
 
     @Test
     void noCommandIsAUsageError() {
-        assertError(fr1(), 2, "missing command: create, mount, status, wait, fail, remove, add or umount (see 'fr1 --help')");
+        assertError(fr1(), 2, "missing command: create, mount, status, wait, fail, remove, add, down, up or umount (see 'fr1 --help')");
     }
 
     @Test
@@ -112,7 +112,7 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"create", "mount", "status", "wait", "fail", "remove", "add", "umount"})
+    @ValueSource(strings = {"create", "mount", "status", "wait", "fail", "remove", "add", "down", "up", "umount"})
     void everyCommandHasHelpWithExamples(String command) {
         Run h = fr1(command, "--help");
         assertEquals(0, h.code(), h.err());
@@ -193,7 +193,10 @@ class CliTest {
         assertEquals(0, fr1("remove", mnt.toString(), "/nfs/b.img").code());
         assertEquals(0, fr1("add", "--full", mnt.toString(), "/nfs/new.img").code());
         assertEquals(0, fr1("raidhotadd", mnt.toString(), "1").code());
-        assertEquals(List.of("fail 1", "remove /nfs/b.img", "add /nfs/new.img full", "add 1"), target.calls);
+        assertEquals(new Run(0, "", ""), fr1("down", mnt.toString(), "1"));
+        assertEquals(new Run(0, "", ""), fr1("up", mnt.toString(), "1"));
+        assertEquals(List.of("fail 1", "remove /nfs/b.img", "add /nfs/new.img full", "add 1", "down 1", "up 1"),
+                target.calls);
     }
 
     @Test

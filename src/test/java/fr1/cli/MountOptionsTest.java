@@ -29,6 +29,15 @@ class MountOptionsTest {
     }
 
     @Test
+    void probeIntervalKeepsTheCapUnlessLonger() {
+        MirrorOptions d = MirrorOptions.defaults();
+        assertEquals(d.withProbeInterval(Duration.ofSeconds(5), d.probeMaxInterval()),
+                MountOptions.parse("probe-interval=5s").mirrorOptions());
+        assertEquals(d.withProbeInterval(Duration.ofMinutes(2), Duration.ofMinutes(2)),
+                MountOptions.parse("probe-interval=2m").mirrorOptions());
+    }
+
+    @Test
     void genericMountOptionsAreIgnored() {
         MountOptions o = MountOptions.parse("rw,defaults,_netdev,nofail,noauto,auto,user,nouser,dev,nodev,suid,nosuid,"
                 + "exec,noexec,x-systemd.automount,comment=raid,,mode=600");

@@ -68,8 +68,11 @@ class ControlServerTest {
         assertEquals("", client.call(new Request.Remove("/nfs/b.img")));
         assertEquals("", client.call(new Request.Add("/new disk.img", true)));
         assertEquals("", client.call(new Request.Add("1", false)));
+        assertEquals("", client.call(new Request.Down("1")));
+        assertEquals("", client.call(new Request.Up("/nfs/b.img")));
         assertEquals("", client.call(new Request.Umount()));
-        assertEquals(List.of("fail 1", "remove /nfs/b.img", "add /new disk.img full", "add 1", "unmount"), target.calls);
+        assertEquals(List.of("fail 1", "remove /nfs/b.img", "add /new disk.img full", "add 1", "down 1",
+                "up /nfs/b.img", "unmount"), target.calls);
     }
 
     @Test
@@ -94,6 +97,8 @@ class ControlServerTest {
             public void fail(String m) { }
             public void remove(String m) { }
             public void add(String m, boolean f) { }
+            public void down(String m) { }
+            public void up(String m) { }
             public void unmount() { }
         }, "/mnt/x");
         ControlClient c2 = new ControlClient(server.socket(), "/mnt/x");

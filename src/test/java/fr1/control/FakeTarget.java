@@ -30,6 +30,18 @@ public final class FakeTarget implements ControlTarget {
     }
 
     @Override
+    public void down(String member) throws IOException {
+        calls.add("down " + member);
+        throwIfSet();
+    }
+
+    @Override
+    public void up(String member) throws IOException {
+        calls.add("up " + member);
+        throwIfSet();
+    }
+
+    @Override
     public void remove(String member) throws IOException {
         calls.add("remove " + member);
         throwIfSet();

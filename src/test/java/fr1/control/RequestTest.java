@@ -20,6 +20,8 @@ class RequestTest {
         assertEquals(new Request.Remove("/nfs/b.img"), Request.parse("remove /nfs/b.img"));
         assertEquals(new Request.Add("/my disks/b.img", false), Request.parse("add /my disks/b.img"));
         assertEquals(new Request.Add("/x", true), Request.parse("add --full /x"));
+        assertEquals(new Request.Down("/nfs/b.img"), Request.parse("down /nfs/b.img"));
+        assertEquals(new Request.Up("1"), Request.parse("up 1"));
         assertEquals(new Request.Umount(), Request.parse("umount"));
     }
 
@@ -27,13 +29,13 @@ class RequestTest {
     void linesRoundTrip() throws Exception {
         for (Request r : List.of(new Request.Status(true), new Request.Status(false), new Request.Fail("0"),
                 new Request.Remove("a b"), new Request.Add("c", true), new Request.Add("d", false),
-                new Request.Umount())) {
+                new Request.Down("e"), new Request.Up("f"), new Request.Umount())) {
             assertEquals(r, Request.parse(r.line()));
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "bogus", "status xml", "fail", "fail ", "add", "add --full ", "umount now", "STATUS"})
+    @ValueSource(strings = {"", "bogus", "status xml", "fail", "fail ", "add", "add --full ", "umount now", "STATUS", "down", "up "})
     void rejectsMalformedLinesAsUsage(String line) {
         ControlException e = assertThrows(ControlException.class, () -> Request.parse(line));
         assertEquals(ErrorCode.USAGE, e.code());

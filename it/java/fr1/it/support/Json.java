@@ -194,7 +194,8 @@ public final class Json {
             throw error("unexpected character");
         }
         try {
-            return n.matches("-?\\d+") ? (Object) Long.parseLong(n) : (Object) Double.parseDouble(n);
+            boolean integral = n.indexOf('.') < 0 && n.indexOf('e') < 0 && n.indexOf('E') < 0;
+            return integral ? (Object) Long.parseLong(n) : (Object) Double.parseDouble(n);
         } catch (NumberFormatException e) {
             throw error("bad number " + n);
         }

@@ -55,20 +55,19 @@ public final class Mounts {
     }
 
     public static boolean isMounted(Path target) {
-        Path t = target.toAbsolutePath().normalize();
-        return all().stream().anyMatch(m -> m.target().equals(t));
+        return at(target) != null;
     }
 
-    /** The filesystem type mounted at {@code target}, or null. */
-    public static String typeAt(Path target) {
+    /** The top mount at {@code target}, or null. */
+    private static Mount at(Path target) {
         Path t = target.toAbsolutePath().normalize();
-        String type = null;
+        Mount top = null;
         for (Mount m : all()) {
             if (m.target().equals(t)) {
-                type = m.type(); // the last one is the top of the stack
+                top = m; // the last one is the top of the stack
             }
         }
-        return type;
+        return top;
     }
 
     private static List<Mount> all() {
@@ -148,17 +147,17 @@ public final class Mounts {
 
     /** Unmounts {@code target}: plain umount, then a lazy one (and fusermount3 -uz for FUSE). */
     public static boolean unmount(Path target) {
-        if (!isMounted(target)) {
+        Mount m = at(target);
+        if (m == null) {
             return true;
         }
-        String type = typeAt(target);
-        if (type != null && !type.startsWith("fuse")) {
+        if (!m.isFuse()) {
             Sh.attempt(SHORT, "fsfreeze", "-u", target.toString()); // a frozen fs cannot be unmounted
         }
         Sh.Result r = Sh.attempt(SHORT, "umount", target.toString());
         if (!r.ok() && isMounted(target)) {
             System.err.println("[cleanup] " + r.describe() + "\n[cleanup] trying a lazy unmount of " + target);
-            if (type != null && type.startsWith("fuse")) {
+            if (m.isFuse()) {
                 Sh.attempt(SHORT, "fusermount3", "-uz", target.toString());
             }
             if (isMounted(target)) {

@@ -29,6 +29,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The daemon's end of the control channel: a Unix domain socket, one request per connection.
@@ -172,13 +173,33 @@ public final class ControlServer implements Closeable {
         Files.deleteIfExists(socket);
     }
 
-    /** A connection whose request line is still coming in. */
+    /**
+     * A connection whose request line is still coming in. The whole line is read even when it will be refused
+     * (peer denied, line too long): closing a Unix socket with unread data resets the connection, and the
+     * client could lose the reply that says why.
+     */
     private static final class Pending {
         final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
         final long deadlineNanos;
+        /** The refusal for a peer that may not control the mount, or null. */
+        final String denial;
+        boolean overlong;
 
-        Pending(long deadlineNanos) {
+        Pending(long deadlineNanos, String denial) {
             this.deadlineNanos = deadlineNanos;
+            this.denial = denial;
+        }
+
+        /** The reply once the line is complete. */
+        Supplier<String> reply(ControlServer server) {
+            if (denial != null) {
+                return () -> error(ErrorCode.DENIED, denial);
+            }
+            if (overlong) {
+                return () -> error(ErrorCode.USAGE, "request longer than " + MAX_REQUEST_BYTES + " bytes");
+            }
+            String request = line.toString(StandardCharsets.UTF_8);
+            return () -> server.handle(request);
         }
     }
 
@@ -230,18 +251,18 @@ public final class ControlServer implements Closeable {
         if (ch == null) {
             return;
         }
-        UserPrincipal peer = peerOf(ch);
-        if (!policy.allows(peer)) {
-            log.warn("control socket {}: refused {}", socket, peer == null ? "a peer without credentials" : peer.getName());
-            complete.add(() -> dispatch(ch, () -> error(ErrorCode.DENIED, policy.refusal(peer))));
-            return;
-        }
         if (selector.keys().size() > MAX_PENDING) {
             replyNow(ch, error(ErrorCode.BUSY, "the control channel is busy; try again"));
             return;
         }
+        UserPrincipal peer = peerOf(ch);
+        String denial = null;
+        if (!policy.allows(peer)) {
+            log.warn("control socket {}: refused {}", socket, peer == null ? "a peer without credentials" : peer.getName());
+            denial = policy.refusal(peer);
+        }
         ch.configureBlocking(false);
-        ch.register(selector, SelectionKey.OP_READ, new Pending(System.nanoTime() + requestTimeout.toNanos()));
+        ch.register(selector, SelectionKey.OP_READ, new Pending(System.nanoTime() + requestTimeout.toNanos(), denial));
     }
 
     private void read(SelectionKey key, ByteBuffer buf, List<Runnable> complete) {
@@ -259,23 +280,25 @@ public final class ControlServer implements Closeable {
         for (int i = 0; i < Math.max(n, 0); i++) {
             if (buf.get(i) == '\n') {
                 key.cancel();
-                String line = p.line.toString(StandardCharsets.UTF_8);
-                complete.add(() -> dispatch(ch, () -> handle(line)));
+                Supplier<String> reply = p.reply(this);
+                complete.add(() -> dispatch(ch, reply));
                 return;
             }
-            p.line.write(buf.get(i));
+            if (p.line.size() < MAX_REQUEST_BYTES) {
+                p.line.write(buf.get(i));
+            } else {
+                // Read on to the end of the line, keeping nothing, so the refusal can be delivered.
+                p.overlong = true;
+            }
         }
-        if (p.line.size() > MAX_REQUEST_BYTES) {
-            key.cancel();
-            complete.add(() -> dispatch(ch, () -> error(ErrorCode.USAGE, "request longer than " + MAX_REQUEST_BYTES + " bytes")));
-        } else if (n < 0) {
+        if (n < 0) {
             key.cancel();
             if (p.line.size() == 0) {
                 close(ch);
             } else {
                 // A client that closed its side without a newline still meant its line.
-                String line = p.line.toString(StandardCharsets.UTF_8);
-                complete.add(() -> dispatch(ch, () -> handle(line)));
+                Supplier<String> reply = p.reply(this);
+                complete.add(() -> dispatch(ch, reply));
             }
         }
     }
@@ -293,7 +316,7 @@ public final class ControlServer implements Closeable {
     }
 
     /** Computes and sends the reply on a worker; if none is free, says so at once. */
-    private void dispatch(SocketChannel ch, java.util.function.Supplier<String> reply) {
+    private void dispatch(SocketChannel ch, Supplier<String> reply) {
         try {
             workers.execute(() -> reply(ch, reply.get()));
         } catch (RejectedExecutionException e) {

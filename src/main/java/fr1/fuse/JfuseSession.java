@@ -3,7 +3,6 @@ package fr1.fuse;
 import org.cryptomator.jfuse.api.Fuse;
 import org.cryptomator.jfuse.api.FuseBuilder;
 import org.cryptomator.jfuse.api.FuseMountFailedException;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,6 +11,7 @@ import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.ServiceConfigurationError;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeoutException;
 
@@ -34,7 +34,7 @@ record JfuseSession(Fuse fuse) implements Session {
         FuseBuilder builder;
         try {
             builder = Fuse.builder();
-        } catch (UnsupportedOperationException | java.util.ServiceConfigurationError e) {
+        } catch (UnsupportedOperationException | ServiceConfigurationError e) {
             throw new IOException("jfuse has no native binding for " + System.getProperty("os.name") + "/"
                     + System.getProperty("os.arch") + ": use the jnr binding", e);
         }

@@ -14,6 +14,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -51,7 +52,7 @@ final class DaemonLauncher {
                 System.getProperty("java.class.path"), setsid(), fr1Args);
         Path logFile = files.log();
         Files.writeString(logFile, "---- " + OffsetDateTime.now() + " " + String.join(" ", fr1Args) + "\n",
-                StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         long logStart = Files.size(logFile);
         Process child = new ProcessBuilder(command)
                 .directory(new File("/"))

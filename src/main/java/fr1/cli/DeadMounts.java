@@ -1,5 +1,6 @@
 package fr1.cli;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
@@ -47,7 +48,7 @@ final class DeadMounts {
             Process p;
             try {
                 p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-                        new java.io.File("/dev/null"))).start();
+                        new File("/dev/null"))).start();
             } catch (IOException notInstalled) {
                 continue;
             }

@@ -9,6 +9,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.function.Supplier;
 
@@ -34,7 +35,7 @@ final class MountClients {
     static ControlPaths.MountFiles files(ControlPaths paths, String mountpoint) throws ControlException {
         try {
             return paths.locate(Path.of(mountpoint));
-        } catch (IOException | java.nio.file.InvalidPathException e) {
+        } catch (IOException | InvalidPathException e) {
             // A mountpoint whose directory does not exist cannot have a mount on it.
             throw new ControlException(ErrorCode.UNREACHABLE, "no fr1 mount at " + mountpoint);
         }

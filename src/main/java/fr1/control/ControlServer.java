@@ -7,12 +7,15 @@ import jdk.net.UnixDomainPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -63,7 +66,7 @@ public final class ControlServer implements Closeable {
     private final PeerPolicy policy;
     private final Duration requestTimeout;
     private final ThreadPoolExecutor workers;
-    private final java.nio.channels.Selector selector;
+    private final Selector selector;
     private final Thread acceptor;
     private final AtomicBoolean accepting = new AtomicBoolean(true);
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -83,7 +86,7 @@ public final class ControlServer implements Closeable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.selector = java.nio.channels.Selector.open();
+        this.selector = Selector.open();
         this.acceptor = new Thread(this::ioLoop, "fr1-control-io");
         this.acceptor.setDaemon(true);
     }
@@ -179,7 +182,7 @@ public final class ControlServer implements Closeable {
      * client could lose the reply that says why.
      */
     private static final class Pending {
-        final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+        final ByteArrayOutputStream line = new ByteArrayOutputStream();
         final long deadlineNanos;
         /** The refusal for a peer that may not control the mount, or null. */
         final String denial;
@@ -232,7 +235,7 @@ public final class ControlServer implements Closeable {
                     complete.forEach(Runnable::run);
                 }
             }
-        } catch (IOException | java.nio.channels.ClosedSelectorException e) {
+        } catch (IOException | ClosedSelectorException e) {
             if (accepting.get()) {
                 log.warn("control socket {}: stopped serving: {}", socket, e.toString());
             }
@@ -414,7 +417,7 @@ public final class ControlServer implements Closeable {
         }
     }
 
-    private static void close(java.io.Closeable c) {
+    private static void close(Closeable c) {
         try {
             c.close();
         } catch (IOException e) {

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The lock a mount daemon holds on {@code <id>.lock} from before it opens the array until after it has
@@ -32,7 +33,7 @@ public final class DaemonLock implements Closeable {
 
     /** Takes the lock, or empty if another daemon holds it. */
     public static Optional<DaemonLock> tryAcquire(Path file) throws IOException {
-        FileChannel ch = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+        FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
             FileLock lock = ch.tryLock();

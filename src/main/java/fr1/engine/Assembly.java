@@ -107,14 +107,22 @@ record Assembly(Layout layout, UUID arrayUuid, Superblock authority, Map<Integer
                         + " but the array no longer knows it; add it with 'fr1 add --full'");
             }
         }
+        // The source of recovery must hold every acknowledged write: an in-sync member that was not write-behind
+        // (async mode acknowledges before write-behind members have the data), the freshest such one.
         int source = -1;
         long best = -1;
+        boolean bestBehind = true;
         for (Found f : found) {
             int idx = f.superblock().memberIndex();
             MemberRecord r = auth.members().get(idx);
-            if (r.state() == MemberState.IN_SYNC.code() && f.superblock().events() > best) {
+            boolean behind = (r.flags() & 1) != 0;
+            if (r.state() != MemberState.IN_SYNC.code()) {
+                continue;
+            }
+            if (source < 0 || (bestBehind && !behind) || (bestBehind == behind && f.superblock().events() > best)) {
                 best = f.superblock().events();
                 source = idx;
+                bestBehind = behind;
             }
         }
         if (source < 0) {

@@ -53,9 +53,35 @@ final class Member {
     Future<?> probing;
     long lastProbeLogNanos;
 
+    /** Write-behind (async mode): may lag; its writes are queued, in order per chunk stripe. Guarded by stateLock. */
+    boolean writeBehind;
+    /** Bounds the writes queued to it (write-behind-max). */
+    java.util.concurrent.Semaphore behindPermits;
+    /** Writes queued to it per chunk stripe: a stripe with any is never read from this member. */
+    java.util.concurrent.atomic.AtomicIntegerArray behindStripes;
+    /** The last queued write per stripe: the next one to an overlapping range runs after it. */
+    final java.util.concurrent.ConcurrentHashMap<Integer, java.util.concurrent.CompletableFuture<Void>> tails =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    final AtomicInteger lag = new AtomicInteger();
+    /** Bitmap page writes queued to a write-behind member, in order. Guarded by Mirror.stateLock. */
+    java.util.concurrent.CompletableFuture<Void> wibTail = java.util.concurrent.CompletableFuture.completedFuture(null);
+    /** Recent I/O latency (exponentially weighted), for choosing where to read. */
+    private volatile double latencyNanos;
+
+    void observe(long nanos) {
+        double l = latencyNanos;
+        latencyNanos = l == 0 ? nanos : l * 0.9 + nanos * 0.1;
+    }
+
+    double latencyNanos() {
+        return latencyNanos;
+    }
+
     Member(int index, UUID uuid) {
         this.index = index;
         this.uuid = uuid;
+        this.behindStripes = new java.util.concurrent.atomic.AtomicIntegerArray(4096);
+        this.behindPermits = new java.util.concurrent.Semaphore(256);
     }
 
     /** Gives the member a freshly opened storage and a new I/O pool (the old pool may hold stuck threads). */

@@ -70,6 +70,12 @@ public final class Mirror implements Volume, Closeable {
     private boolean resyncFull;
     private double resyncRate;
 
+    private final boolean async;
+    /** Write-behind writes queued per stripe, over all members: the bitmap sweeper keeps such chunks set. */
+    private final java.util.concurrent.atomic.AtomicIntegerArray behindAll =
+            new java.util.concurrent.atomic.AtomicIntegerArray(STRIPES);
+    private final Object behindDrained = new Object();
+
     private Thread housekeeper;
     private Thread resyncThread;
     private Thread prober;
@@ -82,6 +88,7 @@ public final class Mirror implements Volume, Closeable {
         this.arrayUuid = arrayUuid;
         this.options = options;
         this.opener = opener;
+        this.async = options.async();
         this.wib = new WriteIntent(this::writeWibPages, dirty);
     }
 
@@ -193,7 +200,12 @@ public final class Mirror implements Volume, Closeable {
                 generation = UUID.randomUUID();
             }
             clean = false;
+            for (Member m : members) {
+                m.behindPermits = new java.util.concurrent.Semaphore(Math.max(1, options.writeBehindMax()));
+                m.writeBehind = false;
+            }
         }
+        chooseWriteBehind();
         persist();
         if (countState(MemberState.IN_SYNC) == 0) {
             throw new NoCurrentMemberException("no in-sync member could be written at assembly");
@@ -202,6 +214,87 @@ public final class Mirror implements Volume, Closeable {
             emitRaw(e);
         }
         startThreads();
+    }
+
+    /**
+     * Async mode: marks the write-behind members, those named, or else every in-sync member but the one with the
+     * lowest write latency measured now (a rewrite of bitmap page 0 with its current content, forced, best of 3).
+     * The choice is recorded in the metadata, so after a crash the source of recovery is a member that held every
+     * acknowledged write.
+     */
+    private void chooseWriteBehind() {
+        if (!async) {
+            return;
+        }
+        List<Member> live = new ArrayList<>();
+        synchronized (stateLock) {
+            for (Member m : members) {
+                if (m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) {
+                    live.add(m);
+                }
+            }
+        }
+        if (!options.writeBehind().isEmpty()) {
+            List<Path> named = options.writeBehind().stream().map(Mirror::canonical).toList();
+            synchronized (stateLock) {
+                for (Member m : members) {
+                    m.writeBehind = m.path != null && named.contains(canonical(m.path));
+                }
+            }
+        } else {
+            Member fastest = null;
+            long best = Long.MAX_VALUE;
+            byte[] page0 = fr1.meta.WibPages.encode(0, wib.snapshot());
+            for (Member m : live) {
+                long min = Long.MAX_VALUE;
+                for (int i = 0; i < 3; i++) {
+                    long t0 = System.nanoTime();
+                    try {
+                        MetaStore meta = m.meta;
+                        call(m, s -> {
+                            meta.writeWibPage(0, page0);
+                            s.force();
+                        });
+                    } catch (IOException e) {
+                        min = Long.MAX_VALUE;
+                        break;
+                    }
+                    min = Math.min(min, System.nanoTime() - t0);
+                }
+                LOG.info("{}: write latency {} us", m.describe(), min == Long.MAX_VALUE ? "n/a" : min / 1000);
+                if (min < best) {
+                    best = min;
+                    fastest = m;
+                }
+            }
+            synchronized (stateLock) {
+                for (Member m : live) {
+                    m.writeBehind = m != fastest;
+                }
+            }
+        }
+        synchronized (stateLock) {
+            boolean anySync = false;
+            for (Member m : live) {
+                anySync |= !m.writeBehind && m.state == MemberState.IN_SYNC;
+            }
+            if (!anySync) {
+                // Every in-sync member named write-behind: nothing would hold acknowledged writes. Keep one.
+                for (Member m : live) {
+                    if (m.state == MemberState.IN_SYNC) {
+                        m.writeBehind = false;
+                        LOG.warn("{} kept synchronous: an async array needs one member that is not write-behind",
+                                m.describe());
+                        break;
+                    }
+                }
+            }
+            for (Member m : members) {
+                if (m.writeBehind) {
+                    LOG.info("{} is write-behind (may lag by up to {} writes)", m.describe(), options.writeBehindMax());
+                }
+            }
+        }
     }
 
     private void startThreads() {
@@ -243,7 +336,7 @@ public final class Mirror implements Volume, Closeable {
             Storage storage;
             java.util.concurrent.ExecutorService pool;
             synchronized (stateLock) {
-                m = pickReader(tried);
+                m = pickReader(tried, chunkOf(offset), chunkOf(offset + len - 1));
                 if (m == null) {
                     throw new NoCurrentMemberException("no in-sync member could serve a read at offset " + offset);
                 }
@@ -252,8 +345,11 @@ public final class Mirror implements Volume, Closeable {
             }
             tried.add(m);
             try {
+                Member reader = m;
                 Future<Void> f = m.submit(pool, () -> {
+                    long t0 = System.nanoTime();
                     storage.readFully(slice.duplicate(), offset);
+                    reader.observe(System.nanoTime() - t0);
                     return null;
                 });
                 Member.await(f, Member.deadline(options.ioTimeout()), m.index);
@@ -265,14 +361,34 @@ public final class Mirror implements Volume, Closeable {
         }
     }
 
-    /** The in-sync member to read from: the lowest index not yet tried (local members are listed first). */
-    private Member pickReader(List<Member> tried) {
+    /**
+     * The in-sync member to read chunks first..last from: the one with the lowest recent latency among those not yet
+     * tried, never one that still has a write-behind write queued to those chunks (it would serve stale data).
+     * Caller holds stateLock.
+     */
+    private Member pickReader(List<Member> tried, int first, int last) {
+        Member best = null;
         for (Member m : members) {
-            if (m.state == MemberState.IN_SYNC && m.storage != null && !tried.contains(m)) {
-                return m;
+            if (m.state != MemberState.IN_SYNC || m.storage == null || tried.contains(m) || laggingOn(m, first, last)) {
+                continue;
+            }
+            if (best == null || m.latencyNanos() < best.latencyNanos()) {
+                best = m;
             }
         }
-        return null;
+        return best;
+    }
+
+    private static boolean laggingOn(Member m, int first, int last) {
+        if (m.lag.get() == 0) {
+            return false;
+        }
+        for (int s : stripesOf(first, last)) {
+            if (m.behindStripes.get(s) > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -286,15 +402,17 @@ public final class Mirror implements Volume, Closeable {
         }
         int first = chunkOf(offset);
         int last = chunkOf(offset + len - 1);
+        List<Member> targets = new ArrayList<>(members.size());
+        List<Future<Void>> futures = new ArrayList<>(members.size());
+        List<Future<Void>> behind = new ArrayList<>(0);
         StripeLocks.Held held = locks.lock(first, last);
         try {
             wib.markDirty(first, last);
-            List<Member> targets = new ArrayList<>(members.size());
-            List<Future<Void>> futures = new ArrayList<>(members.size());
+            List<Member> lagging = new ArrayList<>(0);
             synchronized (stateLock) {
                 for (Member m : members) {
                     switch (m.state) {
-                        case IN_SYNC, RECOVERING -> targets.add(m);
+                        case IN_SYNC, RECOVERING -> (m.writeBehind && async ? lagging : targets).add(m);
                         case FAULTY -> {
                             m.missed.add((long) first, (long) last + 1);
                             missedChanged = true;
@@ -307,13 +425,19 @@ public final class Mirror implements Volume, Closeable {
                     ByteBuffer data = src.duplicate();
                     try {
                         futures.add(m.submit(m.io, () -> {
+                            long t0 = System.nanoTime();
                             storage.writeFully(data, offset);
+                            m.observe(System.nanoTime() - t0);
                             return null;
                         }));
                     } catch (IOException e) {
                         futures.add(java.util.concurrent.CompletableFuture.failedFuture(e));
                     }
                 }
+            }
+            // Outside stateLock: queuing may wait for a write-behind slot (write-behind-max).
+            for (Member m : lagging) {
+                behind.add(queueBehind(m, src.duplicate(), offset, first, last));
             }
             long deadline = Member.deadline(options.ioTimeout());
             int inSyncDone = 0;
@@ -331,6 +455,19 @@ public final class Mirror implements Volume, Closeable {
                 }
             }
             if (inSyncDone == 0) {
+                // No member that acknowledges writes took it: only a write-behind copy can still save it.
+                for (int i = 0; i < behind.size(); i++) {
+                    try {
+                        Member.await(behind.get(i), deadline, lagging.get(i).index);
+                        if (isInSync(lagging.get(i))) {
+                            inSyncDone++;
+                        }
+                    } catch (IOException e) {
+                        lastError = e;
+                    }
+                }
+            }
+            if (inSyncDone == 0) {
                 throw new NoCurrentMemberException("no in-sync member took the write at offset " + offset
                         + (lastError == null ? "" : ": " + reason(lastError)));
             }
@@ -340,19 +477,137 @@ public final class Mirror implements Volume, Closeable {
         }
     }
 
+    /**
+     * Queues a write to a write-behind member and returns at once (after waiting for a free slot if
+     * write-behind-max writes are queued). The data is copied: the caller's buffer is reused after the ack. A
+     * write runs after every earlier queued write to an overlapping stripe, so the member ends with the newest data;
+     * disjoint writes run in parallel. The chunks' write-intent bits stay set while it is queued.
+     */
+    private Future<Void> queueBehind(Member m, ByteBuffer data, long offset, int first, int last) {
+        ByteBuffer copy = ByteBuffer.allocateDirect(data.remaining());
+        copy.put(data).flip();
+        java.util.concurrent.Semaphore permits;
+        java.util.concurrent.ExecutorService pool;
+        Storage storage;
+        synchronized (stateLock) {
+            permits = m.behindPermits;
+            pool = m.io;
+            storage = m.storage;
+        }
+        if (permits == null || pool == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new IOException("member " + m.index
+                    + " is not attached"));
+        }
+        permits.acquireUninterruptibly();
+        int[] stripes = stripesOf(first, last);
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<?>[] before = new java.util.concurrent.CompletableFuture<?>[stripes.length];
+        for (int i = 0; i < stripes.length; i++) {
+            m.behindStripes.incrementAndGet(stripes[i]);
+            behindAll.incrementAndGet(stripes[i]);
+            java.util.concurrent.CompletableFuture<Void> prev = m.tails.put(stripes[i], done);
+            before[i] = prev == null ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                    : prev.exceptionally(t -> null);
+        }
+        m.lag.incrementAndGet();
+        java.util.concurrent.CompletableFuture.allOf(before).thenRunAsync(() -> {
+            long t0 = System.nanoTime();
+            try {
+                storage.writeFully(copy, offset);
+                m.observe(System.nanoTime() - t0);
+                done.complete(null);
+            } catch (IOException | RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        }, pool).exceptionally(t -> {
+            done.completeExceptionally(t);
+            return null;
+        });
+        done.orTimeout(options.ioTimeout().toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .whenComplete((v, t) -> {
+                    if (t != null) {
+                        failMember(m, "write-behind: " + reason(t instanceof java.util.concurrent.TimeoutException
+                                ? new MemberTimeoutException("member " + m.index + " did not answer in time") : t),
+                                new long[] {first, last});
+                    }
+                    for (int s : stripes) {
+                        m.tails.remove(s, done);
+                        m.behindStripes.decrementAndGet(s);
+                        behindAll.decrementAndGet(s);
+                    }
+                    m.lag.decrementAndGet();
+                    permits.release();
+                    synchronized (behindDrained) {
+                        behindDrained.notifyAll();
+                    }
+                });
+        return done;
+    }
+
+    /** The distinct stripes of chunks first..last, ascending. */
+    private static int[] stripesOf(int first, int last) {
+        long span = (long) last - first + 1;
+        if (span >= STRIPES) {
+            int[] all = new int[STRIPES];
+            for (int i = 0; i < STRIPES; i++) {
+                all[i] = i;
+            }
+            return all;
+        }
+        int[] s = new int[(int) span];
+        for (int i = 0; i < span; i++) {
+            s[i] = (first + i) % STRIPES;
+        }
+        java.util.Arrays.sort(s);
+        return s;
+    }
+
+    /** Waits until no write-behind write is queued to {@code m} (or any member, if null), up to the deadline. */
+    private void drainBehind(Member only, Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
+        synchronized (behindDrained) {
+            while (true) {
+                int queued = 0;
+                for (Member m : members) {
+                    if (only == null || m == only) {
+                        queued += m.lag.get();
+                    }
+                }
+                long left = end - System.nanoTime();
+                if (queued == 0 || left <= 0) {
+                    return;
+                }
+                try {
+                    behindDrained.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
     private boolean isInSync(Member m) {
         synchronized (stateLock) {
             return m.state == MemberState.IN_SYNC;
         }
     }
 
+    /**
+     * Forces acknowledged writes to stable storage. In async mode write-behind members are left to catch up (their
+     * chunks stay in the write-intent bitmap until they have them), unless fsync=all: then fsync waits for them too.
+     */
     @Override
     public void flush() throws IOException {
+        if (async && options.fsyncAll()) {
+            drainBehind(null, options.ioTimeout().multipliedBy(2));
+        }
         List<Member> targets = new ArrayList<>();
         List<Future<Void>> futures = new ArrayList<>();
         synchronized (stateLock) {
             for (Member m : members) {
-                if (m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) {
+                boolean skip = async && m.writeBehind && !options.fsyncAll();
+                if (!skip && (m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING)) {
                     Storage s = m.storage;
                     try {
                         futures.add(m.submit(m.io, () -> {
@@ -761,7 +1016,8 @@ public final class Mirror implements Volume, Closeable {
     private MemberRecord record(Member m) {
         UUID gen = m.generation == null ? generation : m.generation;
         UUID prev = m.prevGeneration == null ? gen : m.prevGeneration;
-        return new MemberRecord(m.uuid, m.state.code(), m.flags, m.lastEvents, gen, m.prevEvents, prev,
+        int flags = (m.flags & ~1) | (m.writeBehind ? 1 : 0);
+        return new MemberRecord(m.uuid, m.state.code(), flags, m.lastEvents, gen, m.prevEvents, prev,
                 m.lastResyncChunks, m.missed.clone());
     }
 
@@ -774,6 +1030,27 @@ public final class Mirror implements Volume, Closeable {
                 if ((m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) && m.meta != null) {
                     MetaStore meta = m.meta;
                     Storage s = m.storage;
+                    if (async && m.writeBehind) {
+                        // Recovery takes its source, and so its bitmap, from a member that is not write-behind:
+                        // a lagging member's copy need not be waited for. Queued in order, off the write path.
+                        m.wibTail = m.wibTail.exceptionally(t -> null).thenRunAsync(() -> {
+                            try {
+                                for (int i = 0; i < pages.length; i++) {
+                                    meta.writeWibPage(pages[i], contents[i]);
+                                }
+                                s.force();
+                            } catch (IOException e) {
+                                throw new java.util.concurrent.CompletionException(e);
+                            }
+                        }, m.io);
+                        m.wibTail.whenComplete((v, t) -> {
+                            if (t != null) {
+                                failMember(m, "bitmap write: " + reason(t.getCause() == null ? t : t.getCause()),
+                                        null);
+                            }
+                        });
+                        continue;
+                    }
                     targets.add(m);
                     try {
                         futures.add(m.submit(m.io, () -> {
@@ -844,6 +1121,9 @@ public final class Mirror implements Volume, Closeable {
 
     /** True if a write holds chunk {@code c}'s stripe now. */
     private boolean writeInFlight(int c) {
+        if (behindAll.get(c % STRIPES) > 0) {
+            return true;
+        }
         if (locks.tryLockChunk(c)) {
             locks.unlockChunk(c);
             return false;
@@ -935,7 +1215,7 @@ public final class Mirror implements Volume, Closeable {
                             && target.missed.contains(last + 1)) {
                         last++;
                     }
-                    source = pickReader(List.of());
+                    source = pickReader(List.of(), first, last);
                 }
                 if (source == null) {
                     LOG.error("resync of {} stopped: no in-sync member to copy from", target.describe());
@@ -1273,6 +1553,7 @@ public final class Mirror implements Volume, Closeable {
             }
         }
         try {
+            drainBehind(null, options.ioTimeout().multipliedBy(2));
             flush();
             persist();
             wib.clearAll(layout.chunks());

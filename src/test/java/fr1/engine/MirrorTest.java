@@ -123,7 +123,10 @@ class MirrorTest {
         TestArray t = new TestArray(dir, 2, SIZE, CHUNK);
         byte[] data = random(new Random(4), 8 * CHUNK);
         try (Mirror m = t.open()) {
+            // Member 1 slow: reads prefer the member with the lowest recent latency, member 0.
+            t.fault(1).delayWrites(30);
             m.write(ByteBuffer.wrap(data), 0);
+            t.fault(1).delayWrites(0);
             t.fault(0).set(Fault.EIO);
             assertArrayEquals(data, read(m, 0, data.length));
             assertEquals("faulty", m.status().members().get(0).state());

@@ -28,6 +28,12 @@ public final class FaultyStorage implements Storage {
         private volatile CountDownLatch hang = new CountDownLatch(0);
         private final AtomicInteger writes = new AtomicInteger();
         private final AtomicInteger reads = new AtomicInteger();
+        private volatile long writeDelayMillis;
+    }
+
+    /** Every write takes this long first (a slow remote member). */
+    public void delayWrites(long millis) {
+        fs.writeDelayMillis = millis;
     }
 
     public FaultyStorage(Storage inner) {
@@ -102,6 +108,14 @@ public final class FaultyStorage implements Storage {
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
         check(true);
+        if (fs.writeDelayMillis > 0) {
+            try {
+                Thread.sleep(fs.writeDelayMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            }
+        }
         fs.writes.incrementAndGet();
         if (fs.fault.get() == Fault.SHORT_WRITE && src.remaining() > 1) {
             ByteBuffer half = src.slice(src.position(), src.remaining() / 2);

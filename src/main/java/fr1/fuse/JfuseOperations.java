@@ -140,7 +140,7 @@ final class JfuseOperations implements FuseOperations {
 
     @Override
     public int flush(String path, FileInfo fi) {
-        return sync("flush", path);
+        return guard("flush", path, () -> fs.close(path));
     }
 
     @Override

@@ -119,7 +119,7 @@ final class JnrFileSystem extends FuseStubFS {
 
     @Override
     public int flush(String path, FuseFileInfo fi) {
-        return sync("flush", path);
+        return guard("flush", path, () -> fs.close(path));
     }
 
     @Override

@@ -117,6 +117,8 @@ class ImageFsTest {
         assertEquals(0, fs.flush("/disk.img"));
         assertEquals(0, fs.flush("/"));
         assertEquals(2, volume.flushes);
+        assertEquals(0, fs.close("/disk.img"));
+        assertEquals(2, volume.flushes, "close is not fsync");
     }
 
     @Test

@@ -46,6 +46,15 @@ import java.util.concurrent.Callable;
                 "  io-timeout=D   fail a member whose I/O takes longer (default 5s; ms, s, m)",
                 "  probe-interval=D  first wait before a failed member is probed again;",
                 "                 doubles after each failed probe, up to 30s (default 1s)",
+                "  async          acknowledge a write once the members that are not",
+                "                 write-behind have it; the others catch up in the background",
+                "  write-behind=PATH[:PATH]  with async: the members that may lag",
+                "                 (default: every member but the fastest, measured at mount)",
+                "  write-behind-max=N  with async: writes queued per lagging member before",
+                "                 new writes wait (default 256)",
+                "  fsync=all      fsync also waits for write-behind members (default: not)",
+                "  event-cmd=PROG run PROG EVENT MEMBER PATH DETAIL on every state change",
+                "                 (member-failed, member-recovered, resync-finished, split-brain...)",
                 "  rw, defaults, _netdev, nofail, noauto, auto, user, nouser, dev, nodev,",
                 "  suid, nosuid, exec, noexec, x-*, comment=: accepted (fstab) and ignored",
                 ""},
@@ -85,6 +94,7 @@ final class MountCommand implements Callable<Integer> {
         try {
             parsed = MountOptions.parse(optionText);
             fuseOptions = parsed.fuseOptions();
+            parsed.mirrorOptions(); // checks combinations (write-behind without async) before anything starts
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -130,7 +140,11 @@ final class MountCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         ImageMount mount;
         try {
-            Mirror mirror = Mirror.open(members, options.mirrorOptions());
+            fr1.engine.MirrorOptions mirrorOptions = options.mirrorOptions();
+            if (options.eventCommand() != null) {
+                mirrorOptions = mirrorOptions.withEvents(new EventCommand(options.eventCommand(), mountpoint));
+            }
+            Mirror mirror = Mirror.open(members, mirrorOptions);
             running.attach(mirror);
             mount = FuseMounter.mount(mirror, mountpoint, fuseOptions);
             running.attach(mount);

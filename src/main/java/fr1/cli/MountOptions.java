@@ -3,7 +3,10 @@ package fr1.cli;
 import fr1.engine.MirrorOptions;
 import fr1.fuse.FuseOptions;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -16,6 +19,11 @@ import java.util.Set;
  * mode=OCTAL       permissions of the image file             (default 0600)
  * io-timeout=D     a member slower than this is failed       (default 5s; units ms, s, m)
  * probe-interval=D first wait before a faulty member is probed again; doubles up to 30s (default 1s)
+ * async            acknowledge writes once the members that are not write-behind have them
+ * write-behind=P[:P] with async: the members that may lag (default: all but the fastest at mount)
+ * write-behind-max=N with async: queued writes per lagging member before writes wait (default 256)
+ * fsync=all        fsync also waits for write-behind members (default: only the others)
+ * event-cmd=PROG   run PROG on every state change (as mdadm --monitor --program)
  * </pre>
  * Generic mount(8) options that fstab lines carry ({@link #IGNORED}, {@code x-*}, {@code comment=}) are
  * accepted and ignored. Anything else is a usage error naming the option. Unset options keep the defaults
@@ -35,6 +43,11 @@ final class MountOptions {
     private Integer mode;
     private Duration ioTimeout;
     private Duration probeInterval;
+    private boolean async;
+    private List<Path> writeBehind = List.of();
+    private Integer writeBehindMax;
+    private boolean fsyncAll;
+    private String eventCmd;
 
     private MountOptions() {
     }
@@ -76,6 +89,23 @@ final class MountOptions {
             case "mode" -> mode = mode(need(key, value));
             case "io-timeout", "io_timeout" -> ioTimeout = timeout(key, need(key, value));
             case "probe-interval", "probe_interval" -> probeInterval = timeout(key, need(key, value));
+            case "async" -> {
+                if (value != null) {
+                    throw new IllegalArgumentException("mount option 'async' takes no value");
+                }
+                async = true;
+            }
+            case "write-behind", "write_behind" -> writeBehind = Arrays.stream(need(key, value).split(":"))
+                    .filter(s -> !s.isEmpty()).map(s -> Path.of(s).toAbsolutePath().normalize()).toList();
+            case "write-behind-max", "write_behind_max" -> writeBehindMax = count(key, need(key, value));
+            case "fsync" -> {
+                String v = need(key, value);
+                if (!v.equals("all") && !v.equals("sync")) {
+                    throw new IllegalArgumentException("mount option 'fsync=" + v + "': use all or sync");
+                }
+                fsyncAll = v.equals("all");
+            }
+            case "event-cmd", "event_cmd" -> eventCmd = need(key, value);
             case "ro" -> throw new IllegalArgumentException("mount option 'ro': read-only mounts are not supported");
             default -> throw new IllegalArgumentException("unknown mount option '" + key + "'");
         }
@@ -92,7 +122,20 @@ final class MountOptions {
             Duration max = probeInterval.compareTo(o.probeMaxInterval()) > 0 ? probeInterval : o.probeMaxInterval();
             o = o.withProbeInterval(probeInterval, max);
         }
+        if (!writeBehind.isEmpty() && !async) {
+            throw new IllegalArgumentException("mount option 'write-behind' needs 'async'");
+        }
+        if (async) {
+            o = o.withAsync(writeBehind, writeBehindMax != null ? writeBehindMax : o.writeBehindMax(), fsyncAll);
+        } else if (fsyncAll) {
+            o = o.withFsyncAll(true);
+        }
         return o;
+    }
+
+    /** The program named by event-cmd, or null. */
+    String eventCommand() {
+        return eventCmd;
     }
 
     /** The FUSE settings: the defaults with every given option applied. */
@@ -146,6 +189,18 @@ final class MountOptions {
             // Reported below with the option named.
         }
         throw new IllegalArgumentException("mount option 'mode=" + v + "': expected octal permission bits, e.g. 0600");
+    }
+
+    private static int count(String key, String v) {
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 1 && n <= 1 << 20) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // Reported below with the option named.
+        }
+        throw new IllegalArgumentException("mount option '" + key + "=" + v + "': expected a number from 1 to 1048576");
     }
 
     private static Duration timeout(String key, String v) {

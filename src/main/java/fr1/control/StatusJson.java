@@ -40,6 +40,8 @@ public final class StatusJson {
                     .name("missedChunks").value(m.missedChunks())
                     .name("lastResyncChunks").value(m.lastResyncChunks())
                     .name("reason").value(m.reason())
+                    .name("writeBehind").value(m.writeBehind())
+                    .name("lagWrites").value(m.lagWrites())
                     .endObject();
         }
         w.endArray();
@@ -65,7 +67,8 @@ public final class StatusJson {
                 Map<?, ?> m = (Map<?, ?>) o;
                 members.add(new MirrorStatus.Member((int) num(m, "index"), (String) m.get("path"),
                         (String) m.get("state"), num(m, "missedChunks"), num(m, "lastResyncChunks"),
-                        (String) m.get("reason")));
+                        (String) m.get("reason"), m.get("writeBehind") instanceof Boolean b && b,
+                        m.containsKey("lagWrites") ? (int) num(m, "lagWrites") : 0));
             }
             Map<?, ?> r = (Map<?, ?>) root.get("resync");
             MirrorStatus.Resync resync = new MirrorStatus.Resync(bool(r, "active"), (int) num(r, "member"),

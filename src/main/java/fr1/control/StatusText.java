@@ -45,6 +45,9 @@ public final class StatusText {
             if (m.missedChunks() > 0) {
                 out.append(" missed ").append(m.missedChunks()).append(m.missedChunks() == 1 ? " chunk" : " chunks");
             }
+            if (m.writeBehind()) {
+                out.append(" write-behind lag ").append(m.lagWrites()).append(m.lagWrites() == 1 ? " write" : " writes");
+            }
             out.append('\n');
         }
         if (s.resync().active()) {

@@ -1493,7 +1493,8 @@ public final class Mirror implements Volume, Closeable {
             boolean recovering = false;
             for (Member m : members) {
                 list.add(new MirrorStatus.Member(m.index, m.path == null ? null : m.path.toString(), m.state.label(),
-                        m.missed.getLongCardinality(), m.lastResyncChunks, m.reason));
+                        m.missed.getLongCardinality(), m.lastResyncChunks, m.reason, async && m.writeBehind,
+                        m.lag.get()));
                 degraded |= m.state != MemberState.IN_SYNC;
                 recovering |= m.state == MemberState.RECOVERING;
             }

@@ -24,9 +24,15 @@ public record MirrorStatus(String uuid, long size, int chunkSize, long events, S
      * @param missedChunks     chunks this member lacks (its missed set), 0 when in sync
      * @param lastResyncChunks chunks copied by its last completed resync, 0 if none
      * @param reason           why it failed, or null
+     * @param writeBehind      true if the member may lag (async mode)
+     * @param lagWrites        writes queued to it and not yet on it (async mode)
      */
     public record Member(int index, String path, String state, long missedChunks, long lastResyncChunks,
-                         String reason) {
+                         String reason, boolean writeBehind, int lagWrites) {
+
+        public Member(int index, String path, String state, long missedChunks, long lastResyncChunks, String reason) {
+            this(index, path, state, missedChunks, lastResyncChunks, reason, false, 0);
+        }
     }
 
     /**

@@ -38,6 +38,23 @@ class MountOptionsTest {
     }
 
     @Test
+    void asyncOptions() {
+        MirrorOptions d = MirrorOptions.defaults();
+        assertEquals(d.withAsync(java.util.List.of(), 256, false), MountOptions.parse("async").mirrorOptions());
+        assertEquals(d.withAsync(java.util.List.of(java.nio.file.Path.of("/a.img"), java.nio.file.Path.of("/nfs/b")),
+                        16, true),
+                MountOptions.parse("async,write-behind=/a.img:/nfs/b,write-behind-max=16,fsync=all").mirrorOptions());
+        assertEquals(d.withFsyncAll(true), MountOptions.parse("fsync=all").mirrorOptions());
+        assertEquals("/usr/local/bin/notify", MountOptions.parse("event-cmd=/usr/local/bin/notify").eventCommand());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MountOptions.parse("write-behind=/a").mirrorOptions());
+        assertEquals("mount option 'write-behind' needs 'async'", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> MountOptions.parse("write-behind-max=0"));
+        assertThrows(IllegalArgumentException.class, () -> MountOptions.parse("fsync=never"));
+        assertThrows(IllegalArgumentException.class, () -> MountOptions.parse("async=1"));
+    }
+
+    @Test
     void genericMountOptionsAreIgnored() {
         MountOptions o = MountOptions.parse("rw,defaults,_netdev,nofail,noauto,auto,user,nouser,dev,nodev,suid,nosuid,"
                 + "exec,noexec,x-systemd.automount,comment=raid,,mode=600");

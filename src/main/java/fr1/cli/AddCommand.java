@@ -2,13 +2,7 @@ package fr1.cli;
 
 import fr1.control.Request;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-
-import java.util.concurrent.Callable;
 
 /** {@code fr1 add [--full] MOUNTPOINT MEMBER}. */
 @Command(name = "add", aliases = "raidhotadd", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
@@ -20,28 +14,19 @@ import java.util.concurrent.Callable;
         footer = {
                 "  fr1 add /mnt/vm 1                          # member 1 is back: copy what it missed",
                 "  fr1 add --full /mnt/vm /nfs/new.img && fr1 wait /mnt/vm"})
-final class AddCommand implements Callable<Integer> {
-
-    @ParentCommand
-    Fr1Command parent;
-
-    @Spec
-    CommandSpec spec;
+final class AddCommand extends MemberCommand {
 
     @Option(names = "--full", description = "Copy every chunk, not only the missed ones (new or unknown members).")
     boolean full;
 
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
-    String mountpoint;
-
-    @Parameters(index = "1", paramLabel = "MEMBER", description = "The member: its index, its path, or a new path.")
-    String member;
+    @Override
+    Request request() {
+        return new Request.Add(member, full);
+    }
 
     @Override
-    public Integer call() throws Exception {
-        MountClients.forMountpoint(parent.paths(), mountpoint).call(MountClients.request(spec, () -> new Request.Add(member, full)));
-        spec.commandLine().getErr().println("fr1: added " + member + " to " + mountpoint
-                + (full ? " (full resync started)" : " (resync started)"));
-        return ExitCodes.OK;
+    String done() {
+        return "fr1: added " + member + " to " + mountpoint
+                + (full ? " (full resync started)" : " (resync started)");
     }
 }

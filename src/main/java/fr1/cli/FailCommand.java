@@ -2,12 +2,6 @@ package fr1.cli;
 
 import fr1.control.Request;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-
-import java.util.concurrent.Callable;
 
 /** {@code fr1 fail MOUNTPOINT MEMBER}. */
 @Command(name = "fail", aliases = "raidsetfaulty", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
@@ -17,24 +11,15 @@ import java.util.concurrent.Callable;
                         + "'fr1 add' later copies only those."},
         footerHeading = "%nExamples:%n",
         footer = {"  fr1 fail /mnt/vm 1              # by index", "  fr1 fail /mnt/vm /nfs/b.img     # by path"})
-final class FailCommand implements Callable<Integer> {
-
-    @ParentCommand
-    Fr1Command parent;
-
-    @Spec
-    CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
-    String mountpoint;
-
-    @Parameters(index = "1", paramLabel = "MEMBER", description = "The member: its index (see fr1 status) or its path.")
-    String member;
+final class FailCommand extends MemberCommand {
 
     @Override
-    public Integer call() throws Exception {
-        MountClients.forMountpoint(parent.paths(), mountpoint).call(MountClients.request(spec, () -> new Request.Fail(member)));
-        spec.commandLine().getErr().println("fr1: set " + member + " faulty in " + mountpoint);
-        return ExitCodes.OK;
+    Request request() {
+        return new Request.Fail(member);
+    }
+
+    @Override
+    String done() {
+        return "fr1: set " + member + " faulty in " + mountpoint;
     }
 }

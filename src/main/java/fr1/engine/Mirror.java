@@ -939,12 +939,37 @@ public final class Mirror implements Volume, Closeable {
         }
     }
 
+    /**
+     * The file a path names, for telling whether two paths are the same member: links resolved, also a link to a
+     * file that does not exist yet (create would make it through the link) and a missing file in a linked directory.
+     */
     static Path canonical(Path p) {
-        try {
-            return p.toRealPath();
-        } catch (IOException e) {
-            return p.toAbsolutePath().normalize();
+        Path abs = p.toAbsolutePath().normalize();
+        for (int hops = 0; hops < 40; hops++) {
+            try {
+                return abs.toRealPath();
+            } catch (IOException e) {
+                // Missing, or a dangling link: resolve what can be.
+            }
+            if (java.nio.file.Files.isSymbolicLink(abs)) {
+                try {
+                    abs = abs.resolveSibling(java.nio.file.Files.readSymbolicLink(abs)).toAbsolutePath().normalize();
+                    continue;
+                } catch (IOException e) {
+                    return abs;
+                }
+            }
+            Path parent = abs.getParent();
+            if (parent == null) {
+                return abs;
+            }
+            try {
+                return parent.toRealPath().resolve(abs.getFileName());
+            } catch (IOException e) {
+                return abs;
+            }
         }
+        return abs;
     }
 
     // ---------------------------------------------------------------- metadata

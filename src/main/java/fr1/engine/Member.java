@@ -113,10 +113,35 @@ final class Member {
         }
     }
 
+    /**
+     * Pools of earlier incarnations that may still run a call (stuck in the kernel, or queued write-behind writes).
+     * The member is not re-added until they are done: a stale write landing after a resync would undo it.
+     */
+    private final java.util.List<ExecutorService> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** True if no call from before the last failure can still reach the member. */
+    boolean quiesced() {
+        retired.removeIf(ExecutorService::isTerminated);
+        return retired.isEmpty();
+    }
+
+    /** Waits up to {@code timeout} for {@link #quiesced()}. */
+    boolean awaitQuiesced(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        for (ExecutorService pool : retired) {
+            long left = end - System.nanoTime();
+            if (left <= 0 || !pool.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+                return quiesced();
+            }
+        }
+        return quiesced();
+    }
+
     /** Drops the storage: no new I/O; calls stuck in the kernel finish (or not) on their own threads. */
     void detach() {
         if (io != null) {
             io.shutdown();
+            retired.add(io);
             io = null;
         }
         if (storage != null) {

@@ -71,6 +71,17 @@ public final class Mirror implements Volume, Closeable {
     private double resyncRate;
 
     private final boolean async;
+    private final Throttle throttle;
+    // Guarded by stateLock.
+    private boolean resyncPaused;
+    private Thread checkThread;
+    private boolean checkActive;
+    private boolean checkRepair;
+    private long checkDone;
+    private long checkTotal;
+    private long checkMismatches;
+    private long checkRepaired;
+    private final List<Long> checkFirst = new ArrayList<>();
     /** Write-behind writes queued per stripe, over all members: the bitmap sweeper keeps such chunks set. */
     private final java.util.concurrent.atomic.AtomicIntegerArray behindAll =
             new java.util.concurrent.atomic.AtomicIntegerArray(STRIPES);
@@ -89,6 +100,7 @@ public final class Mirror implements Volume, Closeable {
         this.options = options;
         this.opener = opener;
         this.async = options.async();
+        this.throttle = Throttle.system(options.resyncMinBps(), options.resyncMaxBps());
         this.wib = new WriteIntent(this::writeWibPages, dirty);
     }
 
@@ -330,6 +342,7 @@ public final class Mirror implements Volume, Closeable {
         }
         int len = (int) Math.min(dst.remaining(), layout.size() - offset);
         ByteBuffer slice = dst.slice(dst.position(), len);
+        throttle.foreground();
         List<Member> tried = new ArrayList<>(2);
         while (true) {
             Member m;
@@ -400,6 +413,7 @@ public final class Mirror implements Volume, Closeable {
         if (len == 0) {
             return;
         }
+        throttle.foreground();
         int first = chunkOf(offset);
         int last = chunkOf(offset + len - 1);
         List<Member> targets = new ArrayList<>(members.size());
@@ -666,6 +680,10 @@ public final class Mirror implements Volume, Closeable {
                 events++;
                 generation = UUID.randomUUID();
                 m.detach();
+                // Not probed at once: a member that just failed gets a probe interval (or its back-off, if it
+                // keeps failing after each re-add) to settle.
+                m.nextProbeNanos = System.nanoTime()
+                        + Math.max(options.probeInterval().toNanos(), m.probeBackoffNanos);
                 changed = true;
             }
             if (m.state == MemberState.FAULTY && range != null) {
@@ -773,6 +791,7 @@ public final class Mirror implements Volume, Closeable {
         if (path == null) {
             throw new ArrayException("member " + m.index + " has no known path; add it by path");
         }
+        awaitQuiesced(m);
         Storage storage = openMember(path);
         MetaStore meta;
         try {
@@ -800,6 +819,19 @@ public final class Mirror implements Volume, Closeable {
                 full ? " (full)" : "");
         emit("member-added", m, (full ? "full, " : "") + m.missed.getLongCardinality() + " chunks to copy");
         persist();
+    }
+
+    /** Refuses to re-add a member while I/O from before its failure may still land on it. */
+    private void awaitQuiesced(Member m) throws IOException {
+        try {
+            if (!m.awaitQuiesced(options.ioTimeout())) {
+                throw new ArrayException("member " + m.index + " still has I/O in flight from before it failed "
+                        + "(a hung call); try again when it has returned");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for member " + m.index);
+        }
     }
 
     /** Checks that a returning member is ours and only missed updates, or (full) lays fresh metadata on it. */
@@ -865,6 +897,7 @@ public final class Mirror implements Volume, Closeable {
             }
         }
         Member slot = m;
+        awaitQuiesced(slot);
         ArrayFactory.ensureCapacity(path, layout.minCapacity());
         Storage storage = openMember(path);
         try {
@@ -1208,6 +1241,7 @@ public final class Mirror implements Volume, Closeable {
         int maxRunChunks = Math.max(1, MAX_RUN_BYTES / layout.chunkSize());
         long copied = 0;
         long startNanos = System.nanoTime();
+        long lastRunNanos = startNanos;
         synchronized (stateLock) {
             resyncing = target;
             resyncDone = 0;
@@ -1223,6 +1257,13 @@ public final class Mirror implements Volume, Closeable {
                 int last;
                 Member source;
                 synchronized (stateLock) {
+                    while (resyncPaused && !closed && target.state == MemberState.RECOVERING) {
+                        try {
+                            stateLock.wait();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
                     if (closed || target.state != MemberState.RECOVERING) {
                         return;
                     }
@@ -1268,13 +1309,19 @@ public final class Mirror implements Volume, Closeable {
                             target.missed.remove((long) first, (long) last + 1);
                             copied += last - first + 1;
                             resyncDone = copied;
-                            double secs = (System.nanoTime() - startNanos) / 1e9;
-                            resyncRate = secs > 0 ? copied * (double) layout.chunkSize() / secs : 0;
+                            long now = System.nanoTime();
+                            resyncRate = Rates.update(resyncRate, len, now - lastRunNanos);
+                            lastRunNanos = now;
                             missedChanged = true;
                         }
                     }
                 } finally {
                     held.unlock();
+                }
+                try {
+                    throttle.pace(len);
+                } catch (InterruptedException e) {
+                    return;
                 }
             }
             try {
@@ -1437,6 +1484,9 @@ public final class Mirror implements Volume, Closeable {
         }
         Storage storage = null;
         try {
+            if (!m.quiesced()) {
+                throw new IOException("I/O from before it failed is still in flight");
+            }
             Future<Storage> opening = probePool.submit(() -> opener.open(path));
             storage = Member.await(opening, Member.deadline(options.ioTimeout()), m.index);
             Storage s = storage;
@@ -1519,15 +1569,252 @@ public final class Mirror implements Volume, Closeable {
             for (Member m : members) {
                 list.add(new MirrorStatus.Member(m.index, m.path == null ? null : m.path.toString(), m.state.label(),
                         m.missed.getLongCardinality(), m.lastResyncChunks, m.reason, async && m.writeBehind,
-                        m.lag.get()));
+                        m.lag.get(), runs(m.missed)));
                 degraded |= m.state != MemberState.IN_SYNC;
                 recovering |= m.state == MemberState.RECOVERING;
             }
             String state = closed ? "stopped" : recovering ? "recovering" : degraded ? "degraded" : "active";
             MirrorStatus.Resync rs = resyncing == null ? MirrorStatus.Resync.idle()
-                    : new MirrorStatus.Resync(true, resyncing.index, resyncDone, resyncTotal, resyncRate, resyncFull);
+                    : new MirrorStatus.Resync(true, resyncing.index, resyncDone, resyncTotal, resyncRate, resyncFull,
+                            resyncPaused);
+            MirrorStatus.Check ck = new MirrorStatus.Check(checkActive, checkRepair, checkDone, checkTotal,
+                    checkMismatches, checkRepaired, checkFirst);
             return new MirrorStatus(arrayUuid.toString(), layout.size(), layout.chunkSize(), events, state,
-                    List.copyOf(list), rs);
+                    List.copyOf(list), rs, ck);
+        }
+    }
+
+    /** A missed set as runs, at most MAX_RUNS (the rest merged into the last run, so the map stays honest). */
+    private static List<MirrorStatus.Run> runs(RoaringBitmap set) {
+        List<MirrorStatus.Run> out = new ArrayList<>();
+        if (set.isEmpty()) {
+            return out;
+        }
+        long start = -1;
+        long prev = -2;
+        org.roaringbitmap.IntIterator it = set.getIntIterator();
+        while (it.hasNext()) {
+            long c = Integer.toUnsignedLong(it.next());
+            if (c != prev + 1) {
+                if (start >= 0) {
+                    out.add(new MirrorStatus.Run(start, prev - start + 1));
+                }
+                start = c;
+            }
+            prev = c;
+        }
+        out.add(new MirrorStatus.Run(start, prev - start + 1));
+        if (out.size() > MirrorStatus.Member.MAX_RUNS) {
+            MirrorStatus.Run cut = out.get(MirrorStatus.Member.MAX_RUNS - 1);
+            MirrorStatus.Run end = out.getLast();
+            List<MirrorStatus.Run> capped = new ArrayList<>(out.subList(0, MirrorStatus.Member.MAX_RUNS - 1));
+            capped.add(new MirrorStatus.Run(cut.start(), end.start() + end.length() - cut.start()));
+            return capped;
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- resync control and scrub
+
+    /** Pauses the resync (it keeps its place; close and remount keep it too). */
+    public void pauseResync() {
+        synchronized (stateLock) {
+            resyncPaused = true;
+            stateLock.notifyAll();
+        }
+        LOG.info("resync paused");
+    }
+
+    public void resumeResync() {
+        synchronized (stateLock) {
+            resyncPaused = false;
+            stateLock.notifyAll();
+        }
+        LOG.info("resync resumed");
+    }
+
+    /**
+     * Starts a scrub in the background: every chunk is read from every in-sync member and compared, paced like a
+     * resync. With {@code repair}, a chunk whose copies differ is rewritten from {@code source} (path or index), or
+     * without one from the copy a strict majority of members hold (three or more members).
+     */
+    public void check(boolean repair, String source) throws IOException {
+        Member src = source == null ? null : resolve(source);
+        synchronized (stateLock) {
+            if (checkActive) {
+                throw new ArrayException("a check is already running");
+            }
+            if (src != null && src.state != MemberState.IN_SYNC) {
+                throw new ArrayException("member " + src.index + " is " + src.state.label() + ", not in sync");
+            }
+            int inSync = countStateLocked(MemberState.IN_SYNC);
+            if (inSync < 2) {
+                throw new ArrayException("a check needs two in-sync members; there is " + inSync);
+            }
+            if (repair && src == null && inSync < 3) {
+                throw new ArrayException("with " + inSync + " in-sync members there is no majority: name the member "
+                        + "to repair from");
+            }
+            checkActive = true;
+            checkRepair = repair;
+            checkDone = 0;
+            checkTotal = layout.chunks();
+            checkMismatches = 0;
+            checkRepaired = 0;
+            checkFirst.clear();
+            checkThread = Thread.ofPlatform().daemon().name("fr1-check").start(() -> scrub(repair, src));
+        }
+        LOG.info("{} started{}", repair ? "repair" : "check", src == null ? "" : " from " + src.describe());
+    }
+
+    private void scrub(boolean repair, Member src) {
+        int runChunks = Math.max(1, (1 << 20) / layout.chunkSize());
+        int chunk = layout.chunkSize();
+        try {
+            for (int first = 0; first < layout.chunks(); first += runChunks) {
+                int last = Math.min(layout.chunks() - 1, first + runChunks - 1);
+                long off = (long) first * chunk;
+                int len = (int) (Math.min(layout.size(), (long) (last + 1) * chunk) - off);
+                List<Member> peers = new ArrayList<>();
+                StripeLocks.Held held = locks.lock(first, last);
+                try {
+                    synchronized (stateLock) {
+                        if (closed) {
+                            return;
+                        }
+                        for (Member m : members) {
+                            if (m.state == MemberState.IN_SYNC && m.storage != null && !laggingOn(m, first, last)) {
+                                peers.add(m);
+                            }
+                        }
+                    }
+                    if (peers.size() >= 2) {
+                        compareRun(peers, first, last, off, len, repair, src);
+                    }
+                } finally {
+                    held.unlock();
+                }
+                synchronized (stateLock) {
+                    checkDone = last + 1L;
+                }
+                throttle.pace((long) len * peers.size());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            long mismatches;
+            long repaired;
+            synchronized (stateLock) {
+                checkActive = false;
+                mismatches = checkMismatches;
+                repaired = checkRepaired;
+                stateLock.notifyAll();
+            }
+            LOG.info("{} finished: {} mismatched chunks{}", repair ? "repair" : "check", mismatches,
+                    repair ? ", " + repaired + " repaired" : "");
+            emitRaw(new EventListener.MirrorEvent(repair ? "repair-finished" : "check-finished", -1, null,
+                    mismatches + " mismatched chunks" + (repair ? ", " + repaired + " repaired" : "")));
+        }
+    }
+
+    /** Compares one run on every peer (stripes held) and, if asked, repairs the chunks that differ. */
+    private void compareRun(List<Member> peers, int first, int last, long off, int len, boolean repair, Member src) {
+        List<ByteBuffer> copies = new ArrayList<>();
+        List<Member> read = new ArrayList<>();
+        for (Member m : peers) {
+            ByteBuffer b = ByteBuffer.allocate(len);
+            try {
+                call(m, s -> s.readFully(b.duplicate(), off));
+                copies.add(b);
+                read.add(m);
+            } catch (IOException e) {
+                failMember(m, "check read: " + reason(e), null);
+            }
+        }
+        if (read.size() < 2) {
+            return;
+        }
+        int chunk = layout.chunkSize();
+        for (int c = first; c <= last; c++) {
+            int at = (c - first) * chunk;
+            int n = Math.min(chunk, len - at);
+            List<ByteBuffer> slices = new ArrayList<>();
+            for (ByteBuffer b : copies) {
+                slices.add(b.slice(at, n));
+            }
+            boolean same = true;
+            for (int i = 1; i < slices.size() && same; i++) {
+                same = slices.get(0).equals(slices.get(i));
+            }
+            if (same) {
+                continue;
+            }
+            synchronized (stateLock) {
+                checkMismatches++;
+                if (checkFirst.size() < 100) {
+                    checkFirst.add((long) c);
+                }
+            }
+            LOG.warn("check: chunk {} differs between members", c);
+            if (repair) {
+                ByteBuffer good = goodCopy(slices, read, src);
+                if (good == null) {
+                    LOG.warn("repair: chunk {} has no majority copy; left as it is", c);
+                    continue;
+                }
+                boolean ok = true;
+                for (int i = 0; i < read.size(); i++) {
+                    if (!slices.get(i).equals(good)) {
+                        long pos = off + at;
+                        try {
+                            call(read.get(i), s -> s.writeFully(good.duplicate(), pos));
+                        } catch (IOException e) {
+                            ok = false;
+                            failMember(read.get(i), "repair write: " + reason(e), new long[] {c, c});
+                        }
+                    }
+                }
+                if (ok) {
+                    synchronized (stateLock) {
+                        checkRepaired++;
+                    }
+                }
+            }
+        }
+    }
+
+    /** The copy to repair from: the named member's, else one that a strict majority of the copies equal. */
+    private static ByteBuffer goodCopy(List<ByteBuffer> slices, List<Member> read, Member src) {
+        if (src != null) {
+            int i = read.indexOf(src);
+            return i < 0 ? null : slices.get(i);
+        }
+        for (ByteBuffer candidate : slices) {
+            int votes = 0;
+            for (ByteBuffer other : slices) {
+                if (candidate.equals(other)) {
+                    votes++;
+                }
+            }
+            if (votes * 2 > slices.size()) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /** Blocks until no check is running or the timeout passes; true if idle. */
+    public boolean awaitCheckIdle(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        synchronized (stateLock) {
+            while (checkActive) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                stateLock.wait(Math.max(1, Math.min(left / 1_000_000, 100)));
+            }
+            return true;
         }
     }
 

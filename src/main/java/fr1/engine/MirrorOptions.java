@@ -20,10 +20,15 @@ import java.util.List;
  * @param writeBehindMax   outstanding writes per write-behind member before new writes wait (as md's
  *                         write-behind limit)
  * @param fsyncAll         fsync also waits for and forces write-behind members
+ * @param resyncMinBps     resync and check speed while foreground I/O goes on (md's speed_limit_min); 0: none
+ * @param resyncMaxBps     resync and check speed when the array is otherwise idle (speed_limit_max); 0: unlimited
  */
 public record MirrorOptions(Duration ioTimeout, Duration quietPeriod, int ioThreads, Duration probeInterval,
                             Duration probeMaxInterval, EventListener events, boolean async, List<Path> writeBehind,
-                            int writeBehindMax, boolean fsyncAll) {
+                            int writeBehindMax, boolean fsyncAll, long resyncMinBps, long resyncMaxBps) {
+
+    /** The resync floor by default: md's 1 MB/s makes a resync under load last days; this is still gentle. */
+    public static final long DEFAULT_RESYNC_MIN = 16L << 20;
 
     public MirrorOptions {
         writeBehind = List.copyOf(writeBehind);
@@ -31,7 +36,7 @@ public record MirrorOptions(Duration ioTimeout, Duration quietPeriod, int ioThre
 
     public MirrorOptions(Duration ioTimeout, Duration quietPeriod, int ioThreads) {
         this(ioTimeout, quietPeriod, ioThreads, Duration.ofSeconds(1), Duration.ofSeconds(30), EventListener.NONE,
-                false, List.of(), 256, false);
+                false, List.of(), 256, false, DEFAULT_RESYNC_MIN, 0);
     }
 
     public static MirrorOptions defaults() {
@@ -40,27 +45,33 @@ public record MirrorOptions(Duration ioTimeout, Duration quietPeriod, int ioThre
 
     public MirrorOptions withIoTimeout(Duration d) {
         return new MirrorOptions(d, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, async,
-                writeBehind, writeBehindMax, fsyncAll);
+                writeBehind, writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps);
     }
 
     public MirrorOptions withProbeInterval(Duration first, Duration max) {
         return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, first, max, events, async, writeBehind,
-                writeBehindMax, fsyncAll);
+                writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps);
     }
 
     public MirrorOptions withEvents(EventListener e) {
         return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, e, async,
-                writeBehind, writeBehindMax, fsyncAll);
+                writeBehind, writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps);
     }
 
     /** Async mode with the given write-behind members (empty: chosen by measured latency) and limit. */
     public MirrorOptions withAsync(List<Path> behind, int max, boolean syncAll) {
         return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, true,
-                behind, max, syncAll);
+                behind, max, syncAll, resyncMinBps, resyncMaxBps);
     }
 
     public MirrorOptions withFsyncAll(boolean all) {
         return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, async,
-                writeBehind, writeBehindMax, all);
+                writeBehind, writeBehindMax, all, resyncMinBps, resyncMaxBps);
+    }
+
+    /** Resync/check speed limits in bytes per second (0: no floor / no ceiling). */
+    public MirrorOptions withResyncSpeed(long minBps, long maxBps) {
+        return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, async,
+                writeBehind, writeBehindMax, fsyncAll, minBps, maxBps);
     }
 }

@@ -15,7 +15,12 @@ import java.util.List;
  * @param resync     the resync in progress, or an inactive one
  */
 public record MirrorStatus(String uuid, long size, int chunkSize, long events, String state,
-                           List<Member> members, Resync resync) {
+                           List<Member> members, Resync resync, Check check) {
+
+    public MirrorStatus(String uuid, long size, int chunkSize, long events, String state, List<Member> members,
+                        Resync resync) {
+        this(uuid, size, chunkSize, events, state, members, resync, Check.idle());
+    }
 
     /**
      * @param index            member index in the array
@@ -26,13 +31,30 @@ public record MirrorStatus(String uuid, long size, int chunkSize, long events, S
      * @param reason           why it failed, or null
      * @param writeBehind      true if the member may lag (async mode)
      * @param lagWrites        writes queued to it and not yet on it (async mode)
+     * @param missedRuns       its missed set as runs of chunks, in order (the dirty map; at most
+     *                         {@link #MAX_RUNS}: further runs are merged into the last one)
      */
     public record Member(int index, String path, String state, long missedChunks, long lastResyncChunks,
-                         String reason, boolean writeBehind, int lagWrites) {
+                         String reason, boolean writeBehind, int lagWrites, List<Run> missedRuns) {
+
+        public static final int MAX_RUNS = 1024;
+
+        public Member {
+            missedRuns = List.copyOf(missedRuns);
+        }
 
         public Member(int index, String path, String state, long missedChunks, long lastResyncChunks, String reason) {
-            this(index, path, state, missedChunks, lastResyncChunks, reason, false, 0);
+            this(index, path, state, missedChunks, lastResyncChunks, reason, false, 0, List.of());
         }
+
+        public Member(int index, String path, String state, long missedChunks, long lastResyncChunks, String reason,
+                      boolean writeBehind, int lagWrites) {
+            this(index, path, state, missedChunks, lastResyncChunks, reason, writeBehind, lagWrites, List.of());
+        }
+    }
+
+    /** Chunks {@code start .. start+length-1}. */
+    public record Run(long start, long length) {
     }
 
     /**
@@ -42,11 +64,41 @@ public record MirrorStatus(String uuid, long size, int chunkSize, long events, S
      * @param totalChunks  chunks to copy in all
      * @param bytesPerSecond recent copy rate
      * @param full         true for a full resync (every chunk)
+     * @param paused       true while paused by the operator
      */
     public record Resync(boolean active, int member, long doneChunks, long totalChunks, double bytesPerSecond,
-                         boolean full) {
+                         boolean full, boolean paused) {
+
+        public Resync(boolean active, int member, long doneChunks, long totalChunks, double bytesPerSecond,
+                      boolean full) {
+            this(active, member, doneChunks, totalChunks, bytesPerSecond, full, false);
+        }
+
         public static Resync idle() {
             return new Resync(false, -1, 0, 0, 0, false);
+        }
+    }
+
+    /**
+     * The scrub ({@code fr1 check} / {@code fr1 repair}): members compared chunk by chunk.
+     *
+     * @param active         true while it runs
+     * @param repair         true if mismatches are repaired as they are found
+     * @param doneChunks     chunks compared so far
+     * @param totalChunks    chunks to compare
+     * @param mismatches     chunks whose copies differ (found so far, or in the last check)
+     * @param repaired       of those, chunks made identical again
+     * @param firstMismatches the first mismatched chunks (at most 100)
+     */
+    public record Check(boolean active, boolean repair, long doneChunks, long totalChunks, long mismatches,
+                        long repaired, List<Long> firstMismatches) {
+
+        public Check {
+            firstMismatches = List.copyOf(firstMismatches);
+        }
+
+        public static Check idle() {
+            return new Check(false, false, 0, 0, 0, 0, List.of());
         }
     }
 }

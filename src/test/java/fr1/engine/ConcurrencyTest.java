@@ -155,7 +155,11 @@ class ConcurrencyTest {
         Path crash = Files.createDirectory(dir.resolve("crash"));
         byte[] data = new byte[CHUNK];
         new Random(7).nextBytes(data);
-        try (Mirror m = t.open()) {
+        // A quiet period longer than the test: the bit must still be set when the "crash" happens. (A bit is only
+        // cleared once every member holds the chunk, so zeroing member 1 afterwards would fake an impossible crash.)
+        MirrorOptions keepBits = new MirrorOptions(Duration.ofSeconds(2), Duration.ofHours(1), 4)
+                .withProbeInterval(Duration.ofHours(1), Duration.ofHours(1));
+        try (Mirror m = t.open(t.paths, keepBits)) {
             m.write(ByteBuffer.wrap(data), 5L * CHUNK);
             m.flush();
             for (int i = 0; i < 2; i++) {

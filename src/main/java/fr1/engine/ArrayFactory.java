@@ -47,8 +47,11 @@ final class ArrayFactory {
                 paths.add(p);
             }
         }
-        if (paths.isEmpty() || paths.size() > Mirror.MAX_MEMBERS) {
-            throw new ArrayException("an array has 1 to " + Mirror.MAX_MEMBERS + " members, not " + paths.size());
+        int active = paths.size();
+        paths.addAll(spec.spares());
+        if (active == 0 || paths.size() > Mirror.MAX_MEMBERS) {
+            throw new ArrayException("an array has 1 to " + Mirror.MAX_MEMBERS + " members and spares, not "
+                    + paths.size());
         }
         long size = spec.size();
         if (spec.from() != null) {
@@ -92,9 +95,10 @@ final class ArrayFactory {
                 opened.add(FileStorage.open(p));
             }
             if (!allFresh) {
-                copyImage(opened, paths, layout);
+                // Spares are not copied to: one gets a full resync when it is put to use.
+                copyImage(opened.subList(0, active), paths, layout);
             }
-            writeMetadata(opened, paths, layout);
+            writeMetadata(opened, paths, layout, active);
         } finally {
             for (Storage s : opened) {
                 s.close();
@@ -226,13 +230,15 @@ final class ArrayFactory {
         }
     }
 
-    private static void writeMetadata(List<Storage> members, List<Path> paths, Layout layout) throws IOException {
+    private static void writeMetadata(List<Storage> members, List<Path> paths, Layout layout, int active)
+            throws IOException {
         UUID array = UUID.randomUUID();
         UUID generation = UUID.randomUUID();
         long events = 1;
         List<MemberRecord> records = new ArrayList<>();
         for (int i = 0; i < members.size(); i++) {
-            records.add(new MemberRecord(UUID.randomUUID(), MemberState.IN_SYNC.code(), 0, events, generation, events,
+            MemberState state = i < active ? MemberState.IN_SYNC : MemberState.SPARE;
+            records.add(new MemberRecord(UUID.randomUUID(), state.code(), 0, events, generation, events,
                     generation, 0, new RoaringBitmap()));
         }
         Anchor anchor = new Anchor(array, layout);

@@ -11,6 +11,16 @@ import java.util.List;
  * @param members   member paths, 2..{@link Mirror#MAX_MEMBERS}
  * @param force     overwrite paths that hold fr1 metadata or other data
  * @param from      an existing plain image that becomes member 0 and is copied to the others, or null
+ * @param spares    spare paths: made with this array's metadata in state spare, data untouched until used
  */
-public record CreateSpec(long size, int chunkSize, List<Path> members, boolean force, Path from) {
+public record CreateSpec(long size, int chunkSize, List<Path> members, boolean force, Path from, List<Path> spares) {
+
+    public CreateSpec {
+        members = List.copyOf(members);
+        spares = List.copyOf(spares);
+    }
+
+    public CreateSpec(long size, int chunkSize, List<Path> members, boolean force, Path from) {
+        this(size, chunkSize, members, force, from, List.of());
+    }
 }

@@ -14,7 +14,8 @@ public interface EventListener {
     /**
      * @param name   {@code member-failed}, {@code member-recovered} (re-added by itself), {@code member-added},
      *               {@code member-removed}, {@code resync-started}, {@code resync-finished}, {@code split-brain},
-     *               {@code probe-failed}, {@code unclean-shutdown}
+     *               {@code probe-failed}, {@code unclean-shutdown}, {@code spare-activated}, {@code check-finished},
+     *               {@code repair-finished}
      * @param member member index, or -1 for the array
      * @param path   member path, or null
      * @param detail human-readable reason or counts

@@ -11,7 +11,9 @@ public enum MemberState {
     /** No longer part of the array; nothing is tracked for it. */
     REMOVED(3, "removed"),
     /** Came back written elsewhere; fr1 does not touch it until the user decides. */
-    SPLIT_BRAIN(4, "split-brain");
+    SPLIT_BRAIN(4, "split-brain"),
+    /** Standing by: takes nothing until a member is removed, then becomes one with a full resync (as md). */
+    SPARE(5, "spare");
 
     private final int code;
     private final String label;

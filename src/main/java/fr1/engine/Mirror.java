@@ -186,6 +186,7 @@ public final class Mirror implements Volume, Closeable {
                         }
                     }
                     case REMOVED -> closeQuietly(f.storage());
+                    case SPARE -> m.attach(f.storage(), f.meta(), options.ioThreads());
                 }
             }
             if (!auth.clean()) {
@@ -761,6 +762,7 @@ public final class Mirror implements Volume, Closeable {
         LOG.info("{} removed", m.describe());
         emit("member-removed", m, null);
         persist();
+        promoteSpare();
     }
 
     /**
@@ -918,6 +920,51 @@ public final class Mirror implements Volume, Closeable {
         LOG.info("{} added as a new member; full resync of {} chunks starts", slot.describe(), layout.chunks());
         emit("member-added", slot, "new member, full, " + layout.chunks() + " chunks to copy");
         persist();
+    }
+
+    /**
+     * A member was removed for good: a spare, if one is there, takes its place with a full resync (as md does).
+     */
+    private void promoteSpare() {
+        Member spare = null;
+        synchronized (stateLock) {
+            for (Member m : members) {
+                if (m.state == MemberState.SPARE && m.storage != null) {
+                    spare = m;
+                    break;
+                }
+            }
+        }
+        if (spare == null) {
+            return;
+        }
+        try {
+            Storage storage;
+            synchronized (stateLock) {
+                storage = spare.storage;
+            }
+            MetaStore meta = formatMember(storage, spare.path, spare.index, spare.uuid);
+            synchronized (stateLock) {
+                if (spare.state != MemberState.SPARE) {
+                    return;
+                }
+                spare.meta = meta;
+                spare.missed = RoaringBitmap.bitmapOfRange(0, layout.chunks());
+                spare.state = MemberState.RECOVERING;
+                events++;
+                stateLock.notifyAll();
+            }
+            LOG.info("{}: spare put to use; full resync of {} chunks starts", spare.describe(), layout.chunks());
+            emit("spare-activated", spare, layout.chunks() + " chunks to copy");
+            persist();
+        } catch (IOException e) {
+            LOG.error("{}: spare could not be put to use: {}", spare.describe(), reason(e));
+            synchronized (stateLock) {
+                spare.state = MemberState.FAULTY;
+                spare.reason = "spare activation: " + reason(e);
+                spare.detach();
+            }
+        }
     }
 
     /** Lays fresh metadata for member {@code index} on a path (used by add --full). */
@@ -1570,7 +1617,7 @@ public final class Mirror implements Volume, Closeable {
                 list.add(new MirrorStatus.Member(m.index, m.path == null ? null : m.path.toString(), m.state.label(),
                         m.missed.getLongCardinality(), m.lastResyncChunks, m.reason, async && m.writeBehind,
                         m.lag.get(), runs(m.missed)));
-                degraded |= m.state != MemberState.IN_SYNC;
+                degraded |= m.state != MemberState.IN_SYNC && m.state != MemberState.SPARE;
                 recovering |= m.state == MemberState.RECOVERING;
             }
             String state = closed ? "stopped" : recovering ? "recovering" : degraded ? "degraded" : "active";

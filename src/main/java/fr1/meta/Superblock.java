@@ -29,7 +29,7 @@ public record Superblock(UUID arrayUuid, int memberIndex, boolean clean, long si
     static final long MAGIC = 0x4652315355504552L; // "FR1SUPER"
     public static final int VERSION = 1;
     static final int HEADER = 64;
-    private static final int STATE_CODES = 5;
+    private static final int STATE_CODES = 6;
 
     public Superblock {
         members = List.copyOf(members);

@@ -670,6 +670,10 @@ public final class Mirror implements Volume, Closeable {
      */
     private boolean failMember(Member m, String why, long[] range) {
         boolean changed = false;
+        // A member may have acknowledged writes it never made durable (SSHFS and NFS write back; a dropped link loses
+        // them): every chunk written since its last successful force is in the write-intent bitmap, so all of those
+        // count as missed, not only the chunks written from now on.
+        RoaringBitmap atRisk = wib.atRisk();
         synchronized (stateLock) {
             if (m.state == MemberState.IN_SYNC && countStateLocked(MemberState.IN_SYNC) == 1) {
                 LOG.error("{}: {}; it is the last in-sync member, so it stays in the array", m.describe(), why);
@@ -685,6 +689,8 @@ public final class Mirror implements Volume, Closeable {
                 // keeps failing after each re-add) to settle.
                 m.nextProbeNanos = System.nanoTime()
                         + Math.max(options.probeInterval().toNanos(), m.probeBackoffNanos);
+                m.missed.or(atRisk);
+                missedChanged = true;
                 changed = true;
             }
             if (m.state == MemberState.FAULTY && range != null) {

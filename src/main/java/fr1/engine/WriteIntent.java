@@ -29,6 +29,8 @@ final class WriteIntent {
     private final RoaringBitmap pagesToWrite = new RoaringBitmap();
     private RoaringBitmap touched = new RoaringBitmap();
     private RoaringBitmap touchedBefore = new RoaringBitmap();
+    /** Bits a sweep dropped whose commit (which forces every member) has not finished yet. */
+    private final RoaringBitmap clearing = new RoaringBitmap();
     private long requested;
     private long committed;
     private boolean committing;
@@ -124,12 +126,12 @@ final class WriteIntent {
      */
     void sweep(IntPredicate inFlight) throws IOException {
         long ticket;
+        RoaringBitmap cleared = new RoaringBitmap();
         lock.lock();
         try {
             RoaringBitmap quiet = RoaringBitmap.andNot(bits, RoaringBitmap.or(touched, touchedBefore));
             touchedBefore = touched;
             touched = new RoaringBitmap();
-            RoaringBitmap cleared = new RoaringBitmap();
             quiet.forEach((int c) -> {
                 if (!inFlight.test(c)) {
                     cleared.add(c);
@@ -139,12 +141,22 @@ final class WriteIntent {
                 return;
             }
             bits.andNot(cleared);
+            clearing.or(cleared);
             cleared.forEach((int c) -> pagesToWrite.add(c / WibPages.BITS_PER_PAGE));
             ticket = ++requested;
         } finally {
             lock.unlock();
         }
-        awaitCommit(ticket);
+        try {
+            awaitCommit(ticket);
+        } finally {
+            lock.lock();
+            try {
+                clearing.andNot(cleared);
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     /** Clears every bit (clean shutdown, after all members are in step) and waits until that is durable. */
@@ -167,6 +179,20 @@ final class WriteIntent {
         lock.lock();
         try {
             return bits.clone();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Chunks whose latest data a member may have acknowledged without making it durable yet: the bits set, and those
+     * a sweep is clearing now (until the commit's force succeeds on every member). A member that fails may have lost
+     * any of them.
+     */
+    RoaringBitmap atRisk() {
+        lock.lock();
+        try {
+            return RoaringBitmap.or(bits, clearing);
         } finally {
             lock.unlock();
         }

@@ -77,6 +77,9 @@ class MirrorTest {
             m.write(ByteBuffer.wrap(random(r, 64 * CHUNK)), 0);
             t.fault(1).set(Fault.EIO);
             RoaringBitmap expected = new RoaringBitmap();
+            // Chunks 0..63 are still in the write-intent bitmap when member 1 fails: it acknowledged them but may not
+            // hold them durably (see WriteBackLossTest), so they count as missed too, as in md.
+            expected.add(0L, 64L);
             for (int i = 0; i < 40; i++) {
                 int len = 1 + r.nextInt(2 * CHUNK);
                 long off = r.nextLong(SIZE - len);

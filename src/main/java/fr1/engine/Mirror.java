@@ -610,18 +610,32 @@ public final class Mirror implements Volume, Closeable {
 
     /**
      * Forces acknowledged writes to stable storage. In async mode write-behind members are left to catch up (their
-     * chunks stay in the write-intent bitmap until they have them), unless fsync=all: then fsync waits for them too.
+     * chunks stay in the write-intent bitmap until they have them), unless fsync=all, or no member that is not
+     * write-behind could be forced (they all failed): then fsync waits for them too.
      */
     @Override
     public void flush() throws IOException {
-        if (async && options.fsyncAll()) {
+        boolean all = async && options.fsyncAll();
+        if (flushMembers(all) == 0 && !(async && !all && flushMembers(true) > 0)) {
+            throw new NoCurrentMemberException("no in-sync member could be flushed");
+        }
+    }
+
+    /**
+     * Forces the members that take writes; write-behind ones (drained first) only if {@code withBehind}: a
+     * degraded async array whose synchronous members failed has only those to hold acknowledged writes.
+     *
+     * @return how many in-sync members were forced
+     */
+    private int flushMembers(boolean withBehind) {
+        if (async && withBehind) {
             drainBehind(null, options.ioTimeout().multipliedBy(2));
         }
         List<Member> targets = new ArrayList<>();
         List<Future<Void>> futures = new ArrayList<>();
         synchronized (stateLock) {
             for (Member m : members) {
-                boolean skip = async && m.writeBehind && !options.fsyncAll();
+                boolean skip = async && m.writeBehind && !withBehind;
                 if (!skip && (m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING)) {
                     Storage s = m.storage;
                     try {
@@ -650,9 +664,7 @@ public final class Mirror implements Volume, Closeable {
                 failMember(m, "fsync: " + reason(e), null);
             }
         }
-        if (ok == 0) {
-            throw new NoCurrentMemberException("no in-sync member could be flushed");
-        }
+        return ok;
     }
 
     private int chunkOf(long offset) {
@@ -1136,6 +1148,8 @@ public final class Mirror implements Volume, Closeable {
     private void writeWibPages(int[] pages, byte[][] contents) throws IOException {
         List<Member> targets = new ArrayList<>();
         List<Future<Void>> futures = new ArrayList<>();
+        List<Member> behindTargets = new ArrayList<>();
+        List<Future<Void>> behindFutures = new ArrayList<>();
         synchronized (stateLock) {
             for (Member m : members) {
                 if ((m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING) && m.meta != null) {
@@ -1160,6 +1174,8 @@ public final class Mirror implements Volume, Closeable {
                                         null);
                             }
                         });
+                        behindTargets.add(m);
+                        behindFutures.add(m.wibTail);
                         continue;
                     }
                     targets.add(m);
@@ -1187,6 +1203,20 @@ public final class Mirror implements Volume, Closeable {
                 }
             } catch (IOException e) {
                 failMember(targets.get(i), "bitmap write: " + reason(e), null);
+            }
+        }
+        if (ok == 0) {
+            // No synchronous member took the pages (none is in sync, or the last one failed meanwhile): the
+            // write-behind copies, queued in order, are then what recovery starts from. Wait for them.
+            for (int i = 0; i < behindTargets.size(); i++) {
+                try {
+                    Member.await(behindFutures.get(i), deadline, behindTargets.get(i).index);
+                    if (isInSync(behindTargets.get(i))) {
+                        ok++;
+                    }
+                } catch (IOException e) {
+                    // The queue's own completion handler fails the member.
+                }
             }
         }
         if (ok == 0) {

@@ -10,27 +10,46 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code fr1 create --size SIZE [--chunk-size 64K] [--force] [--from IMAGE] MEMBER...}. */
-@Command(name = "create", aliases = "mkraid", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+/**
+ * {@code fr1 create --size SIZE [--chunk-size 64K] [--force] [--from IMAGE] [--spare PATH]... MEMBER...} and
+ * {@code fr1 create --config FILE [--array NAME]}.
+ */
+@Command(name = "create", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
+        customSynopsis = {"fr1 create --size SIZE [--chunk-size SIZE] [--force] [--from IMAGE]",
+                "           [--spare PATH]... MEMBER...",
+                "fr1 create --config FILE [--array NAME] [--force] [--from IMAGE]"},
         description = {
                 "Create a new array: write fr1's metadata to every member (files are created and sized as needed). "
                         + "Each member holds the image at offset 0 and the metadata in a reserved area after it.",
                 "",
-                "Paths that already hold fr1 metadata or other data are refused unless --force is given."},
+                "Paths that already hold fr1 metadata or other data are refused unless --force is given. "
+                        + "Spares get this array's metadata and stand by; when a member is removed, a spare takes "
+                        + "its place with a full resync.",
+                "",
+                "With --config the members, spares, size (fr1-size) and chunk size come from a raidtab "
+                        + "('fr1 mkraid' is the same in raidtools2 form). When existing content is copied "
+                        + "(--from), a progress bar shows on a terminal."},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  fr1 create --size 10G /data/a.img /nfs/b.img",
                 "  fr1 create --size 512M --chunk-size 1M /dev/sdb1 /mnt/nas/disk.img",
-                "  fr1 create --from vm.img /nfs/b.img    # start from an existing image"})
+                "  fr1 create --size 10G --spare /data/s.img /data/a.img /nfs/b.img",
+                "  fr1 create --from vm.img /nfs/b.img    # start from an existing image",
+                "  fr1 create --config /etc/fr1/vol.raidtab"})
 final class CreateCommand implements Callable<Integer> {
 
     static final int MIN_CHUNK = 4 << 10;
     static final int MAX_CHUNK = 64 << 20;
     static final long ALIGN = 4 << 10;
+    static final long DEFAULT_CHUNK = 64 << 10;
 
     @Spec
     CommandSpec spec;
@@ -40,10 +59,10 @@ final class CreateCommand implements Callable<Integer> {
                     + "a multiple of 4K. Required unless --from gives it.")
     Long size;
 
-    @Option(names = "--chunk-size", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "64K",
+    @Option(names = "--chunk-size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Unit of dirty and missed-chunk tracking: a power of two from 4K to 64M "
-                    + "(default: ${DEFAULT-VALUE}). Larger chunks mean smaller bitmaps and coarser resyncs.")
-    long chunkSize;
+                    + "(default: 64K). Larger chunks mean smaller bitmaps and coarser resyncs.")
+    Long chunkSize;
 
     @Option(names = "--force", description = "Overwrite members that hold fr1 metadata or other data.")
     boolean force;
@@ -52,23 +71,102 @@ final class CreateCommand implements Callable<Integer> {
             description = "An existing plain image whose content the new array starts with (copied to the members).")
     Path from;
 
-    @Parameters(paramLabel = "MEMBER", arity = "1..*",
-            description = "Member paths: files (created if missing) or block devices; 2 to " + Mirror.MAX_MEMBERS + ".")
-    List<Path> members;
+    @Option(names = "--spare", paramLabel = "PATH",
+            description = "A spare (repeatable): stands by until a member is removed, then replaces it.")
+    List<Path> spares = new ArrayList<>();
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "Take members, spares, size and chunk size from this raidtab.")
+    Path config;
+
+    @Option(names = "--array", paramLabel = "NAME",
+            description = "With --config: the raiddev to create (needed when the file has several).")
+    String array;
+
+    @Parameters(paramLabel = "MEMBER", arity = "0..*",
+            description = "Member paths: files (created if missing) or block devices; 2 to " + Mirror.MAX_MEMBERS
+                    + " with the spares.")
+    List<Path> members = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-        validate();
-        long imageSize = size != null ? size : -1;
-        Mirror.create(new CreateSpec(imageSize, (int) chunkSize, List.copyOf(members), force, from));
-        spec.commandLine().getErr().println("fr1: created " + members.size() + "-member array"
-                + (size != null ? ", size " + Units.human(size) : "") + ", chunk " + Units.exact(chunkSize));
+        if (config != null) {
+            if (!members.isEmpty() || size != null || chunkSize != null || !spares.isEmpty()) {
+                throw usage("with --config the members, spares, size and chunk size come from the raidtab; "
+                        + "give no MEMBER, --size, --chunk-size or --spare");
+            }
+            Raidtab.Array a = Raidtab.read(config).select(array);
+            return fromRaidtab(spec, a, force, from);
+        }
+        if (array != null) {
+            throw usage("--array needs --config");
+        }
+        if (members.isEmpty()) {
+            throw usage("Missing required parameter: 'MEMBER'");
+        }
+        long chunk = chunkSize != null ? chunkSize : DEFAULT_CHUNK;
+        validate(chunk);
+        create(spec, size, chunk, members, spares, force, from);
         return ExitCodes.OK;
     }
 
-    private void validate() {
-        if (chunkSize < MIN_CHUNK || chunkSize > MAX_CHUNK || Long.bitCount(chunkSize) != 1) {
-            throw usage("--chunk-size " + Units.exact(chunkSize) + ": must be a power of two from 4K to 64M");
+    /** {@code create --config} and {@code mkraid}: the array as the raidtab describes it. */
+    static int fromRaidtab(CommandSpec spec, Raidtab.Array a, boolean force, Path from) throws Exception {
+        if (!a.failed().isEmpty()) {
+            Raidtab.Device d = a.failed().getFirst();
+            throw new CliException(ExitCodes.USAGE, a.file() + ":" + d.line() + ": failed-disk " + d.index()
+                    + ": create makes every member, so list " + d.path() + " as a raid-disk (to start from an "
+                    + "existing image use --from)");
+        }
+        if (a.size() == null && from == null) {
+            throw new CliException(ExitCodes.USAGE, a.where() + "raiddev " + a.name()
+                    + " has no fr1-size (the image size), and no --from image was given");
+        }
+        if (from == null && a.members().size() < 2) {
+            throw new CliException(ExitCodes.USAGE, a.where() + "raiddev " + a.name()
+                    + ": a mirror needs at least 2 raid-disks, got " + a.members().size());
+        }
+        create(spec, a.size(), a.chunkSize(), a.members(), a.spares(), force, from);
+        return ExitCodes.OK;
+    }
+
+    /** Creates the array, with a progress bar on a terminal while content is copied; reports on stderr. */
+    static void create(CommandSpec spec, Long size, long chunk, List<Path> members, List<Path> spares,
+                       boolean force, Path from) throws Exception {
+        long imageSize = size != null ? size : -1;
+        CreateSpec createSpec = new CreateSpec(imageSize, (int) chunk, List.copyOf(members), force, from,
+                List.copyOf(spares));
+        PrintWriter err = spec.commandLine().getErr();
+        try (CopyProgress progress = CopyProgress.start(err, copyBytes(size, members, from))) {
+            Mirror.create(createSpec);
+            progress.finish();
+        }
+        err.println("fr1: created " + members.size() + "-member array"
+                + (spares.isEmpty() ? "" : " with " + spares.size() + (spares.size() == 1 ? " spare" : " spares"))
+                + (size != null ? ", size " + Units.human(size) : "") + ", chunk " + Units.exact(chunk));
+        err.flush();
+    }
+
+    /** What a create copies at most: the image to every member but the source (0 if nothing is known). */
+    static long copyBytes(Long size, List<Path> members, Path from) {
+        long image;
+        try {
+            image = size != null ? size : from != null ? Files.size(from) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+        Path source = from != null ? from.toAbsolutePath().normalize() : null;
+        long targets = members.stream().map(p -> p.toAbsolutePath().normalize()).filter(p -> !p.equals(source))
+                .distinct().count();
+        if (source == null) {
+            targets--; // member 0 is the source when existing members are made identical
+        }
+        return Math.max(0, targets) * image;
+    }
+
+    private void validate(long chunk) {
+        if (chunk < MIN_CHUNK || chunk > MAX_CHUNK || Long.bitCount(chunk) != 1) {
+            throw usage("--chunk-size " + Units.exact(chunk) + ": must be a power of two from 4K to 64M");
         }
         if (size == null && from == null) {
             throw usage("--size is required (or --from IMAGE to take the size of an existing image)");
@@ -79,10 +177,13 @@ final class CreateCommand implements Callable<Integer> {
         if (from == null && members.size() < 2) {
             throw usage("a mirror needs at least 2 members, got " + members.size());
         }
-        if (members.size() > Mirror.MAX_MEMBERS) {
-            throw usage("at most " + Mirror.MAX_MEMBERS + " members, got " + members.size());
+        if (members.size() + spares.size() > Mirror.MAX_MEMBERS) {
+            throw usage("at most " + Mirror.MAX_MEMBERS + " members and spares, got "
+                    + (members.size() + spares.size()));
         }
-        if (members.stream().map(p -> p.toAbsolutePath().normalize()).distinct().count() != members.size()) {
+        List<Path> all = new ArrayList<>(members);
+        all.addAll(spares);
+        if (all.stream().map(p -> p.toAbsolutePath().normalize()).distinct().count() != all.size()) {
             throw usage("a member path is given twice");
         }
     }

@@ -21,6 +21,7 @@ import java.nio.file.NotDirectoryException;
  * 3  refused: the array or the CLI refused the request, or metadata is corrupt; nothing changed
  * 4  no fr1 mount at the mountpoint, or its control channel cannot be reached
  * 5  I/O error
+ * 6  check/repair --wait: mismatches found (check), or some left unrepaired (repair)
  * </pre>
  */
 final class ExitCodes {
@@ -31,6 +32,7 @@ final class ExitCodes {
     static final int REFUSED = 3;
     static final int NO_MOUNT = 4;
     static final int IO = 5;
+    static final int MISMATCH = 6;
 
     private ExitCodes() {
     }

@@ -23,7 +23,8 @@ import java.util.concurrent.Callable;
                         + "image. A member that fails is tracked; when it returns only the chunks it missed are copied."},
         subcommands = {CreateCommand.class, MountCommand.class, StatusCommand.class, WaitCommand.class,
                 FailCommand.class, RemoveCommand.class, AddCommand.class, DownCommand.class, UpCommand.class,
-                UmountCommand.class,
+                CheckCommand.class, RepairCommand.class, ResyncCommand.class, UmountCommand.class,
+                MkraidCommand.class, RaidstartCommand.class, RaidstopCommand.class, LsraidCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -32,12 +33,17 @@ import java.util.concurrent.Callable;
                 "2:usage error: bad option, malformed size or value",
                 "3:refused: the request does not fit the array (nothing changed), or corrupt metadata",
                 "4:no fr1 mount at MOUNTPOINT, or its control channel is unreachable",
-                "5:I/O error"},
+                "5:I/O error",
+                "6:check/repair --wait: mismatches found, or left unrepaired"},
         footerHeading = "%nEnvironment:%n",
         footer = {
                 "  FR1_RUN_DIR  control sockets and daemon logs (default /run/fr1 for root,",
                 "               $XDG_RUNTIME_DIR/fr1 for other users)",
                 "  FR1_DEBUG    print stack traces with errors",
+                "",
+                "Files:",
+                "  /etc/raidtab, /etc/fr1/raidtab  the raidtab the raidtools2 commands read",
+                "               by default (mkraid, raidstart, raidstop; see --config)",
                 "",
                 "Example:",
                 "  fr1 create --size 10G /data/a.img /nfs/b.img",
@@ -79,6 +85,7 @@ final class Fr1Command implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command: create, mount, status, wait, fail, remove, add, down, up or umount");
+                "missing command: create, mount, status, wait, fail, remove, add, down, up, check, repair, resync, "
+                        + "umount, mkraid, raidstart, raidstop or lsraid (fr1 help)");
     }
 }

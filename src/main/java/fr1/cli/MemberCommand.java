@@ -21,7 +21,8 @@ abstract class MemberCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where the array is mounted (or its "
+            + "raiddev name in the raidtab, which stands for its fr1-mountpoint).")
     String mountpoint;
 
     @Parameters(index = "1", paramLabel = "MEMBER", description = "The member: its index (see fr1 status) or its path.")
@@ -35,7 +36,9 @@ abstract class MemberCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
-        MountClients.forMountpoint(parent.paths(), mountpoint).call(MountClients.request(spec, this::request));
+        // raidtools2 habits: 'raidhotadd md0 /dev/sdc' names the array; its raidtab fr1-mountpoint is meant.
+        String mnt = Raidtab.resolveMountpoint(mountpoint, null, false);
+        MountClients.forMountpoint(parent.paths(), mnt).call(MountClients.request(spec, this::request));
         String line = done();
         if (line != null) {
             spec.commandLine().getErr().println(line);

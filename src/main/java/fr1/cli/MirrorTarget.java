@@ -48,6 +48,21 @@ final class MirrorTarget implements ControlTarget {
     }
 
     @Override
+    public void check(boolean repair, String source) throws IOException {
+        mirror.check(repair, source);
+    }
+
+    @Override
+    public void pauseResync() {
+        mirror.pauseResync();
+    }
+
+    @Override
+    public void resumeResync() {
+        mirror.resumeResync();
+    }
+
+    @Override
     public void unmount() throws IOException {
         running.unmount();
     }

@@ -32,6 +32,16 @@ final class MountClients {
         }
     }
 
+    /** True if a daemon answers on the mountpoint's control socket. */
+    static boolean isServed(ControlPaths paths, Path mountpoint) {
+        try {
+            forMountpoint(paths, mountpoint.toString()).call(new Request.Status(false));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     static ControlPaths.MountFiles files(ControlPaths paths, String mountpoint) throws ControlException {
         try {
             return paths.locate(Path.of(mountpoint));

@@ -26,11 +26,18 @@ import java.util.concurrent.Callable;
 
 /** {@code fr1 mount [-f] [-o OPTIONS] MEMBER... MOUNTPOINT}. */
 @Command(name = "mount", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
-        customSynopsis = "fr1 mount [-f] [-o OPTIONS] MEMBER... MOUNTPOINT",
+        customSynopsis = {"fr1 mount [-f] [-o OPTIONS] MEMBER... MOUNTPOINT",
+                "fr1 mount [-f] [-o OPTIONS] --config FILE [--array NAME] [MOUNTPOINT]"},
         description = {
                 "Assemble the array from its members and mount it: MOUNTPOINT/disk.img is then the mirrored image. "
                         + "Members may be missing or failed (the array runs degraded); after an unclean shutdown the "
-                        + "chunks that may differ are resynced first.",
+                        + "chunks that may differ are resynced first. Spares are given like members (their "
+                        + "metadata says they are spares).",
+                "",
+                "With --config the members, spares, image name and options come from a raidtab (see "
+                        + "mount-scripts/raidtab.example); MOUNTPOINT defaults to its fr1-mountpoint. The mount's "
+                        + "source in /proc/mounts is then the raidtab's path, as in the fstab line "
+                        + "'/etc/fr1/vol.raidtab /srv/vol fuse.fr1 defaults,_netdev 0 0'.",
                 "",
                 "Without -f the daemon runs in the background: fr1 returns once the mount is ready, or with the "
                         + "daemon's error. The daemon logs to a file in the run directory (for root: /run/fr1). With "
@@ -55,6 +62,11 @@ import java.util.concurrent.Callable;
                 "  fsync=all      fsync also waits for write-behind members (default: not)",
                 "  event-cmd=PROG run PROG EVENT MEMBER PATH DETAIL on every state change",
                 "                 (member-failed, member-recovered, resync-finished, split-brain...)",
+                "  resync-min=N   resync and check speed kept while other I/O goes on, MiB/s",
+                "                 (md's speed_limit_min; default 16; 0 = no floor)",
+                "  resync-max=N   resync and check speed ceiling, MiB/s (md's speed_limit_max;",
+                "                 default 0 = unlimited)",
+                "  fsname=NAME    the source shown in /proc/mounts and df (default fr1)",
                 "  rw, defaults, _netdev, nofail, noauto, auto, user, nouser, dev, nodev,",
                 "  suid, nosuid, exec, noexec, x-*, comment=: accepted (fstab) and ignored",
                 ""},
@@ -63,6 +75,8 @@ import java.util.concurrent.Callable;
                 "  fr1 mount /data/a.img /nfs/b.img /mnt/vm",
                 "  fr1 mount -o allow_other,mode=0660,gid=6 /data/a.img /nfs/b.img /mnt/vm",
                 "  fr1 mount -f /data/a.img /nfs/b.img /mnt/vm   # foreground, log to stderr",
+                "  fr1 mount --config /etc/fr1/vol.raidtab /srv/vol",
+                "  mount -t fuse.fr1 /etc/fr1/vol.raidtab /srv/vol   # the same, via mount.fuse.fr1",
                 "  losetup -f --show /mnt/vm/disk.img            # attach as a block device"})
 final class MountCommand implements Callable<Integer> {
 
@@ -78,17 +92,65 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "-o", paramLabel = "OPTIONS", description = "Mount options, comma-separated (see above).")
     List<String> options = new ArrayList<>();
 
-    @Parameters(arity = "1..*", paramLabel = "MEMBER... MOUNTPOINT", hideParamSyntax = true,
-            description = "The member paths, then the directory to mount on.")
-    List<String> operands;
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "Take members, spares, image name and options from this raidtab.")
+    Path config;
+
+    @Option(names = "--array", paramLabel = "NAME",
+            description = "With --config: the raiddev to mount (needed when the file has several).")
+    String array;
+
+    @Parameters(arity = "0..*", paramLabel = "MEMBER... MOUNTPOINT", hideParamSyntax = true,
+            description = "The member paths, then the directory to mount on (with --config: only the directory, "
+                    + "if not its fr1-mountpoint).")
+    List<String> operands = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-        if (operands.size() < 2) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "expected MEMBER... MOUNTPOINT: at least one member path, then the mountpoint");
-        }
         String optionText = String.join(",", options);
+        if (config == null) {
+            if (array != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--array needs --config");
+            }
+            if (operands.size() < 2) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "expected MEMBER... MOUNTPOINT: at least one member path, then the mountpoint");
+            }
+            List<Path> members = operands.subList(0, operands.size() - 1).stream().map(Path::of).toList();
+            return mount(parent.paths(), spec, members, Path.of(operands.getLast()), optionText, foreground);
+        }
+        if (operands.size() > 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "with --config give only the MOUNTPOINT (the members come from the raidtab)");
+        }
+        Raidtab tab = Raidtab.read(config);
+        Raidtab.Array a = tab.select(array);
+        Path mountpoint;
+        if (!operands.isEmpty()) {
+            mountpoint = Path.of(operands.getFirst());
+        } else if (a.mountpoint() != null) {
+            mountpoint = a.mountpoint();
+        } else {
+            throw new CliException(ExitCodes.USAGE, a.where() + "raiddev " + a.name()
+                    + " has no fr1-mountpoint: give the MOUNTPOINT");
+        }
+        return mount(parent.paths(), spec, a.mountPaths(), mountpoint, configOptions(tab, a, optionText),
+                foreground);
+    }
+
+    /** The -o text for a raidtab array: its source name and options, then the command line's (which win). */
+    static String configOptions(Raidtab tab, Raidtab.Array a, String commandLine) {
+        String fsname = "fsname=" + tab.file();
+        String text = fsname + "," + a.mountOptions();
+        return commandLine.isEmpty() ? text : text + "," + commandLine;
+    }
+
+    /**
+     * Mounts {@code members} at {@code mountpoint}: in this process ({@code foreground}) or through a daemon
+     * that this waits for. Also used by {@code raidstart}.
+     */
+    static int mount(ControlPaths paths, CommandSpec spec, List<Path> memberPaths, Path mountpointPath,
+                     String optionText, boolean foreground) throws Exception {
         MountOptions parsed;
         FuseOptions fuseOptions;
         try {
@@ -98,9 +160,8 @@ final class MountCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        List<Path> members = operands.subList(0, operands.size() - 1).stream()
-                .map(s -> Path.of(s).toAbsolutePath().normalize()).toList();
-        Path mountpoint = Path.of(operands.getLast()).toAbsolutePath().normalize();
+        List<Path> members = memberPaths.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+        Path mountpoint = mountpointPath.toAbsolutePath().normalize();
         if (DeadMounts.isDisconnected(mountpoint)) {
             throw new CliException(ExitCodes.REFUSED, "mountpoint " + mountpoint + " is a dead FUSE mount (its "
                     + "daemon died); run 'fr1 umount " + mountpoint + "' first");
@@ -111,11 +172,11 @@ final class MountCommand implements Callable<Integer> {
         if (!Files.isDirectory(mountpoint)) {
             throw new CliException(ExitCodes.REFUSED, "mountpoint " + mountpoint + " is not a directory");
         }
-        ControlPaths paths = parent.paths();
         paths.ensureRunDir();
         ControlPaths.MountFiles files = paths.forMountpoint(mountpoint);
+        PrintWriter err = spec.commandLine().getErr();
         if (foreground) {
-            return runForeground(members, mountpoint, parsed, fuseOptions, files);
+            return runForeground(members, mountpoint, parsed, fuseOptions, files, err);
         }
         if (DaemonLock.isHeld(files.lock())) {
             throw alreadyMounted(mountpoint);
@@ -128,11 +189,12 @@ final class MountCommand implements Callable<Integer> {
         args.add("--");
         members.forEach(m -> args.add(m.toString()));
         args.add(mountpoint.toString());
-        return DaemonLauncher.launch(args, files, mountpoint.toString(), spec.commandLine().getErr());
+        return DaemonLauncher.launch(args, files, mountpoint.toString(), err);
     }
 
-    private int runForeground(List<Path> members, Path mountpoint, MountOptions options, FuseOptions fuseOptions,
-                              ControlPaths.MountFiles files) throws Exception {
+    private static int runForeground(List<Path> members, Path mountpoint, MountOptions options,
+                                     FuseOptions fuseOptions, ControlPaths.MountFiles files, PrintWriter err)
+            throws Exception {
         DaemonLock lock = DaemonLock.tryAcquire(files.lock()).orElseThrow(() -> alreadyMounted(mountpoint));
         RunningMount running = new RunningMount(mountpoint.toString(), lock);
         // Installed before anything is up, so SIGTERM during start-up also closes what is.
@@ -150,7 +212,7 @@ final class MountCommand implements Callable<Integer> {
             running.attach(mount);
             // Bound last: a control socket that answers means the image is mounted (fr1 mount waits for it).
             running.attach(ControlServer.start(files.socket(), new MirrorTarget(mirror, running), mountpoint.toString()));
-            announce(mirror, mountpoint, fuseOptions, files);
+            announce(mirror, mountpoint, fuseOptions, files, err);
         } catch (Exception | Error e) {
             try {
                 running.close();
@@ -166,14 +228,14 @@ final class MountCommand implements Callable<Integer> {
         } finally {
             removeHook(hook);
         }
-        spec.commandLine().getErr().println("fr1: unmounted " + mountpoint + ", array closed cleanly");
-        spec.commandLine().getErr().flush();
+        err.println("fr1: unmounted " + mountpoint + ", array closed cleanly");
+        err.flush();
         return ExitCodes.OK;
     }
 
-    private void announce(Mirror mirror, Path mountpoint, FuseOptions fuseOptions, ControlPaths.MountFiles files) {
+    private static void announce(Mirror mirror, Path mountpoint, FuseOptions fuseOptions,
+                                 ControlPaths.MountFiles files, PrintWriter err) {
         MirrorStatus s = mirror.status();
-        PrintWriter err = spec.commandLine().getErr();
         err.println("fr1: mounted " + mountpoint.resolve(fuseOptions.imageName()) + " (" + s.members().size()
                 + " members, size " + Units.human(s.size()) + ", " + s.state() + "; pid "
                 + ProcessHandle.current().pid() + ", control " + files.socket() + ")");

@@ -24,6 +24,9 @@ import java.util.Set;
  * write-behind-max=N with async: queued writes per lagging member before writes wait (default 256)
  * fsync=all        fsync also waits for write-behind members (default: only the others)
  * event-cmd=PROG   run PROG on every state change (as mdadm --monitor --program)
+ * resync-min=N     resync/check speed kept up while other I/O goes on, MiB/s (md's speed_limit_min; default 16)
+ * resync-max=N     resync/check speed ceiling, MiB/s; 0 = unlimited (md's speed_limit_max; default 0)
+ * fsname=NAME      the source shown in /proc/mounts and df (default fr1; --config sets the raidtab's path)
  * </pre>
  * Generic mount(8) options that fstab lines carry ({@link #IGNORED}, {@code x-*}, {@code comment=}) are
  * accepted and ignored. Anything else is a usage error naming the option. Unset options keep the defaults
@@ -48,6 +51,9 @@ final class MountOptions {
     private Integer writeBehindMax;
     private boolean fsyncAll;
     private String eventCmd;
+    private Long resyncMin;
+    private Long resyncMax;
+    private String fsname;
 
     private MountOptions() {
     }
@@ -106,6 +112,9 @@ final class MountOptions {
                 fsyncAll = v.equals("all");
             }
             case "event-cmd", "event_cmd" -> eventCmd = need(key, value);
+            case "resync-min", "resync_min" -> resyncMin = mibPerSecond(key, need(key, value));
+            case "resync-max", "resync_max" -> resyncMax = mibPerSecond(key, need(key, value));
+            case "fsname" -> fsname = fsname(need(key, value));
             case "ro" -> throw new IllegalArgumentException("mount option 'ro': read-only mounts are not supported");
             default -> throw new IllegalArgumentException("unknown mount option '" + key + "'");
         }
@@ -125,6 +134,18 @@ final class MountOptions {
         if (!writeBehind.isEmpty() && !async) {
             throw new IllegalArgumentException("mount option 'write-behind' needs 'async'");
         }
+        if (resyncMin != null || resyncMax != null) {
+            long max = resyncMax != null ? resyncMax : o.resyncMaxBps();
+            long min = resyncMin != null ? resyncMin : o.resyncMinBps();
+            if (max > 0 && min > max) {
+                if (resyncMin != null) {
+                    throw new IllegalArgumentException("mount option 'resync-min=" + (min >> 20)
+                            + "' is above 'resync-max=" + (max >> 20) + "'");
+                }
+                min = max; // only a ceiling was given, below the default floor: the floor follows it down
+            }
+            o = o.withResyncSpeed(min, max);
+        }
         if (async) {
             o = o.withAsync(writeBehind, writeBehindMax != null ? writeBehindMax : o.writeBehindMax(), fsyncAll);
         } else if (fsyncAll) {
@@ -143,7 +164,7 @@ final class MountOptions {
         FuseOptions d = FuseOptions.defaults();
         return new FuseOptions(binding != null ? binding : d.binding(), imageName != null ? imageName : d.imageName(),
                 allowOther || d.allowOther(), uid != null ? uid : d.uid(), gid != null ? gid : d.gid(),
-                mode != null ? mode : d.mode());
+                mode != null ? mode : d.mode(), fsname != null ? fsname : d.fsname());
     }
 
     private static String need(String key, String value) {
@@ -156,6 +177,27 @@ final class MountOptions {
     private static String imageName(String v) {
         if (v.equals(".") || v.equals("..") || v.indexOf('/') >= 0 || v.length() > 255) {
             throw new IllegalArgumentException("mount option 'name=" + v + "': must be a plain file name, no '/'");
+        }
+        return v;
+    }
+
+    /** MiB/s as md takes them, whole numbers; 0 means no floor (min) or no ceiling (max). */
+    private static long mibPerSecond(String key, String v) {
+        try {
+            long n = Long.parseLong(v);
+            if (n >= 0 && n <= 1L << 20) {
+                return n << 20;
+            }
+        } catch (NumberFormatException e) {
+            // Reported below with the option named.
+        }
+        throw new IllegalArgumentException("mount option '" + key + "=" + v
+                + "': expected MiB/s, a whole number from 0 (unlimited) to 1048576");
+    }
+
+    private static String fsname(String v) {
+        if (v.length() > 1024 || v.chars().anyMatch(c -> c < 0x20)) {
+            throw new IllegalArgumentException("mount option 'fsname': at most 1024 printable characters");
         }
         return v;
     }

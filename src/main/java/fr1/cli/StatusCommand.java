@@ -1,6 +1,12 @@
 package fr1.cli;
 
+import fr1.control.ControlClient;
+import fr1.control.DirtyMap;
 import fr1.control.Request;
+import fr1.control.StatusJson;
+import fr1.control.StatusText;
+import fr1.engine.MirrorStatus;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -10,20 +16,28 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.concurrent.Callable;
 
-/** {@code fr1 status [--json] MOUNTPOINT}. */
+/** {@code fr1 status [--json | --map] MOUNTPOINT}. */
 @Command(name = "status", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {
                 "Show the state of a mounted array, in the manner of /proc/mdstat: array state, members as [U_] "
                         + "(U = in sync), each member's state and missed chunks, and resync progress with rate and ETA.",
                 "",
                 "Member states: in_sync, faulty (failed, its missed chunks are tracked), recovering (being "
-                        + "resynced), removed, split-brain (written elsewhere; fr1 leaves it alone)."},
+                        + "resynced), removed, split-brain (written elsewhere; fr1 leaves it alone), spare "
+                        + "(stands by).",
+                "",
+                "--map adds the dirty map: for each member not in sync, a bar over the image (64 columns), "
+                        + "'#' where it misses some chunk of that column, '.' where it misses none."},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  $ fr1 status /mnt/vm",
                 "  fr1 /mnt/vm: degraded raid1 2 members [U_] chunk 64K events 12 size 10.0G",
                 "        [0] /data/a.img in_sync",
                 "        [1] /nfs/b.img faulty (write: Input/output error) missed 123 chunks",
+                "",
+                "  $ fr1 status --map /mnt/vm      # adds, under the status:",
+                "  dirty map: 64 columns of 256 chunks (16.0M) each; '#' = missed",
+                "        [1] |##.....#......(64 columns)......| faulty, 123 chunks missed",
                 "",
                 "  $ fr1 status --json /mnt/vm | jq .members[1].state"})
 final class StatusCommand implements Callable<Integer> {
@@ -35,16 +49,35 @@ final class StatusCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--json", description = "Print JSON for scripts: array.{uuid,size,chunkSize,events,state}, "
-            + "members[].{index,path,state,missedChunks,lastResyncChunks,reason}, "
-            + "resync.{active,member,doneChunks,totalChunks,bytesPerSecond,full}. Sizes in bytes.")
+            + "members[].{index,path,state,missedChunks,lastResyncChunks,reason,writeBehind,lagWrites,missedRuns}, "
+            + "resync.{active,member,doneChunks,totalChunks,bytesPerSecond,full,paused}, "
+            + "check.{active,repair,doneChunks,totalChunks,mismatches,repaired,firstMismatches}. Sizes in bytes; "
+            + "missedRuns is the dirty map as [[firstChunk,length],...].")
     boolean json;
+
+    @Option(names = "--map", description = "Add the dirty map: which regions each member that is not in sync misses.")
+    boolean map;
 
     @Parameters(paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
     String mountpoint;
 
     @Override
     public Integer call() throws Exception {
-        String body = MountClients.forMountpoint(parent.paths(), mountpoint).call(new Request.Status(json));
+        if (json && map) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--map draws text; the JSON has the map already (members[].missedRuns)");
+        }
+        String mnt = Raidtab.resolveMountpoint(mountpoint, null, false);
+        ControlClient client = MountClients.forMountpoint(parent.paths(), mnt);
+        String body;
+        if (map) {
+            String raw = client.call(new Request.Status(true)).strip();
+            MirrorStatus s = StatusJson.parse(raw);
+            String shown = StatusJson.mountpoint(raw);
+            body = StatusText.format(shown != null ? shown : mnt, s) + DirtyMap.render(s);
+        } else {
+            body = client.call(new Request.Status(json));
+        }
         spec.commandLine().getOut().print(body);
         spec.commandLine().getOut().flush();
         return ExitCodes.OK;

@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.time.Duration;
@@ -47,11 +48,16 @@ final class UmountCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ControlPaths.MountFiles files = MountClients.files(parent.paths(), mountpoint);
+        return umount(parent.paths(), mountpoint, spec.commandLine().getErr());
+    }
+
+    /** Unmounts and waits for the daemon to close the array; also used by {@code raidstop}. */
+    static int umount(ControlPaths paths, String mountpoint, PrintWriter err) throws Exception {
+        ControlPaths.MountFiles files = MountClients.files(paths, mountpoint);
         try {
             new ControlClient(files.socket(), mountpoint).call(new Request.Umount());
         } catch (ControlException e) {
-            if (e.code() == ErrorCode.UNREACHABLE && cleanUpAfterDeadDaemon(files)) {
+            if (e.code() == ErrorCode.UNREACHABLE && cleanUpAfterDeadDaemon(files, mountpoint, err)) {
                 return ExitCodes.OK;
             }
             throw e;
@@ -67,7 +73,8 @@ final class UmountCommand implements Callable<Integer> {
      *
      * @return false if there was nothing of a dead daemon to clean up
      */
-    private boolean cleanUpAfterDeadDaemon(ControlPaths.MountFiles files) throws Exception {
+    private static boolean cleanUpAfterDeadDaemon(ControlPaths.MountFiles files, String mountpoint, PrintWriter err)
+            throws Exception {
         if (!Files.exists(files.lock()) || DaemonLock.isHeld(files.lock())) {
             return false;
         }
@@ -80,10 +87,10 @@ final class UmountCommand implements Callable<Integer> {
             DeadMounts.unmount(files.mountpoint());
         }
         Files.deleteIfExists(files.socket());
-        spec.commandLine().getErr().println("fr1: the daemon of " + mountpoint + " had died; "
+        err.println("fr1: the daemon of " + mountpoint + " had died; "
                 + (dead ? "unmounted its dead mount" : "removed its stale control socket")
                 + " (the next mount resyncs what may differ)");
-        spec.commandLine().getErr().flush();
+        err.flush();
         return true;
     }
 

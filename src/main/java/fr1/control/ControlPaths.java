@@ -98,6 +98,14 @@ public final class ControlPaths {
         return own;
     }
 
+    /** The directories searched for control sockets: the run directory first (for {@code lsraid}). */
+    public List<Path> searchDirs() {
+        List<Path> all = new ArrayList<>();
+        all.add(runDir);
+        all.addAll(otherDirs);
+        return all;
+    }
+
     /** Creates the run directory if needed and makes sure only we can enter it (0700, owned by us). */
     public void ensureRunDir() throws IOException {
         if (!Files.isDirectory(runDir, LinkOption.NOFOLLOW_LINKS)) {

@@ -38,7 +38,8 @@ import java.util.function.Supplier;
  * The daemon's end of the control channel: a Unix domain socket, one request per connection.
  * <pre>
  * request:  status json | status text | fail MEMBER | remove MEMBER | add [--full] MEMBER | down MEMBER
- *           | up MEMBER | umount                                           (one line, UTF-8, at most 4 KiB)
+ *           | up MEMBER | check | repair [MEMBER] | resync pause | resync resume | umount
+ *                                                                          (one line, UTF-8, at most 4 KiB)
  * reply:    ok\n BODY              (BODY up to end of stream; empty for all but status)
  *           error CODE MESSAGE\n   (CODE: usage refused denied busy io internal; MESSAGE one line)
  * </pre>
@@ -382,6 +383,21 @@ public final class ControlServer implements Closeable {
             case Request.Add a -> {
                 target.add(a.member(), a.full());
                 log.info("control: added {}{}", a.member(), a.full() ? " (full resync)" : "");
+                yield "";
+            }
+            case Request.Check c -> {
+                target.check(c.repair(), c.source());
+                log.info("control: {} started{}", c.repair() ? "repair" : "check",
+                        c.source() == null ? "" : " from " + c.source());
+                yield "";
+            }
+            case Request.Resync r -> {
+                if (r.pause()) {
+                    target.pauseResync();
+                } else {
+                    target.resumeResync();
+                }
+                log.info("control: resync {}", r.pause() ? "paused" : "resumed");
                 yield "";
             }
             case Request.Umount u -> {

@@ -29,6 +29,17 @@ public interface ControlTarget {
     void add(String member, boolean full) throws IOException;
 
     /**
+     * Starts a scrub in the background: compare every chunk of the in-sync members; with {@code repair},
+     * rewrite mismatches from {@code source} (path or index), or from the majority when it is null.
+     */
+    void check(boolean repair, String source) throws IOException;
+
+    /** Pauses the resync where it is (a resync that starts later waits too) until {@link #resumeResync}. */
+    void pauseResync() throws IOException;
+
+    void resumeResync() throws IOException;
+
+    /**
      * Starts a clean unmount and shutdown and returns without waiting for it, so the reply can still be
      * sent. The daemon removes its control socket once the array is closed.
      */

@@ -71,6 +71,32 @@ public sealed interface Request {
         }
     }
 
+    /**
+     * {@code check} (compare only) or {@code repair [<member>]} (rewrite mismatches from the member, or from the
+     * majority without one): starts the scrub in the background.
+     */
+    record Check(boolean repair, String source) implements Request {
+        public Check {
+            if (source != null && !repair) {
+                throw new IllegalArgumentException("check takes no member; repair does");
+            }
+            if (source != null) {
+                source = checkMember(source);
+            }
+        }
+
+        public String line() {
+            return !repair ? "check" : source == null ? "repair" : "repair " + source;
+        }
+    }
+
+    /** {@code resync pause} or {@code resync resume}. */
+    record Resync(boolean pause) implements Request {
+        public String line() {
+            return pause ? "resync pause" : "resync resume";
+        }
+    }
+
     /** {@code umount}. */
     record Umount() implements Request {
         public String line() {
@@ -100,6 +126,18 @@ public sealed interface Request {
                 case "up" -> new Up(rest);
                 case "add" -> rest.startsWith("--full ") ? new Add(rest.substring("--full ".length()), true)
                         : new Add(rest, false);
+                case "check" -> {
+                    if (!rest.isEmpty()) {
+                        throw usage("check takes no argument (repair takes a member)");
+                    }
+                    yield new Check(false, null);
+                }
+                case "repair" -> new Check(true, rest.isEmpty() ? null : rest);
+                case "resync" -> switch (rest) {
+                    case "pause" -> new Resync(true);
+                    case "resume" -> new Resync(false);
+                    default -> throw usage("resync takes 'pause' or 'resume', not '" + rest + "'");
+                };
                 case "umount" -> {
                     if (!rest.isEmpty()) {
                         throw usage("umount takes no argument");

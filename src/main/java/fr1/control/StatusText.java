@@ -3,6 +3,7 @@ package fr1.control;
 import fr1.engine.MemberState;
 import fr1.engine.MirrorStatus;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -12,8 +13,10 @@ import java.util.Locale;
  *       [0] /data/a.img in_sync
  *       [1] /nfs/b.img faulty (write: Input/output error) missed 123 chunks
  *       recovery = 42.0% (1234/2938 chunks) [========>...........] 52.3MiB/s eta 0:12
+ *       check = 10.0% (293/2938 chunks) [=>..................] mismatches 0
  * </pre>
- * Removed members are listed but not counted, as md counts only the devices in the array.
+ * A paused resync ends with {@code (paused)}; after a check, {@code last check: ...} gives its result.
+ * Removed members and spares are listed but not counted, as md counts only the active devices of the array.
  */
 public final class StatusText {
 
@@ -28,7 +31,7 @@ public final class StatusText {
         int counted = 0;
         StringBuilder flags = new StringBuilder();
         for (MirrorStatus.Member m : s.members()) {
-            if (!MemberState.REMOVED.label().equals(m.state())) {
+            if (!MemberState.REMOVED.label().equals(m.state()) && !MemberState.SPARE.label().equals(m.state())) {
                 counted++;
                 flags.append(MemberState.IN_SYNC.label().equals(m.state()) ? 'U' : '_');
             }
@@ -52,8 +55,62 @@ public final class StatusText {
         }
         if (s.resync().active()) {
             out.append(INDENT).append(progressLine(s)).append('\n');
+        } else if (s.resync().paused()) {
+            out.append(INDENT).append("resync paused (fr1 resync resume)").append('\n');
+        }
+        MirrorStatus.Check c = s.check();
+        if (c != null && c.active()) {
+            out.append(INDENT).append(checkLine(s, 0)).append('\n');
+        } else if (c != null && c.totalChunks() > 0) {
+            out.append(INDENT).append(checkResult(c)).append('\n');
         }
         return out.toString();
+    }
+
+    /**
+     * The scrub line: {@code check = 10.0% (293/2938 chunks) [=>..................] mismatches 0}; {@code repair}
+     * for a repair (with {@code repaired N}). With a rate (bytes per second, measured by the caller) it ends
+     * with the rate and an ETA.
+     */
+    public static String checkLine(MirrorStatus s, double bytesPerSecond) {
+        MirrorStatus.Check c = s.check();
+        long done = Math.max(0, Math.min(c.doneChunks(), c.totalChunks()));
+        StringBuilder line = new StringBuilder(c.repair() ? "repair" : "check").append(" = ")
+                .append(percent(done, c.totalChunks())).append(" (").append(c.doneChunks()).append('/')
+                .append(c.totalChunks()).append(" chunks) ").append(bar(done, c.totalChunks()))
+                .append(" mismatches ").append(c.mismatches());
+        if (c.repair()) {
+            line.append(" repaired ").append(c.repaired());
+        }
+        if (bytesPerSecond > 0) {
+            line.append(' ').append(Units.rate(bytesPerSecond)).append(" eta ")
+                    .append(eta((double) (c.totalChunks() - done) * s.chunkSize(), bytesPerSecond));
+        }
+        return line.toString();
+    }
+
+    /** After a check: {@code last check: 3 mismatched chunks (12, 40, 41)} or {@code last check: no mismatches}. */
+    public static String checkResult(MirrorStatus.Check c) {
+        String what = c.repair() ? "last repair" : "last check";
+        String stopped = c.doneChunks() < c.totalChunks()
+                ? " (stopped at chunk " + c.doneChunks() + " of " + c.totalChunks() + ")" : "";
+        if (c.mismatches() == 0) {
+            return what + ": no mismatches" + stopped;
+        }
+        StringBuilder line = new StringBuilder(what).append(": ").append(c.mismatches())
+                .append(c.mismatches() == 1 ? " mismatched chunk" : " mismatched chunks");
+        if (c.repair()) {
+            line.append(", ").append(c.repaired()).append(" repaired");
+        }
+        line.append(stopped).append(" (chunks ");
+        List<Long> first = c.firstMismatches();
+        for (int i = 0; i < Math.min(first.size(), 10); i++) {
+            line.append(i == 0 ? "" : ", ").append(first.get(i));
+        }
+        if (c.mismatches() > Math.min(first.size(), 10)) {
+            line.append(", ...");
+        }
+        return line.append(')').toString();
     }
 
     /**
@@ -63,25 +120,36 @@ public final class StatusText {
     public static String progressLine(MirrorStatus s) {
         MirrorStatus.Resync r = s.resync();
         long done = Math.max(0, Math.min(r.doneChunks(), r.totalChunks()));
-        // Truncated, not rounded, as md does: 100.0% only when really done.
-        long permille = r.totalChunks() <= 0 ? 0 : done * 1000 / r.totalChunks();
         StringBuilder line = new StringBuilder();
-        line.append(r.full() ? "resync" : "recovery").append(" = ")
-                .append(String.format(Locale.ROOT, "%d.%d%%", permille / 10, permille % 10))
+        line.append(r.full() ? "resync" : "recovery").append(" = ").append(percent(done, r.totalChunks()))
                 .append(" (").append(r.doneChunks()).append('/').append(r.totalChunks()).append(" chunks) ")
-                .append(bar(permille)).append(' ').append(Units.rate(r.bytesPerSecond())).append(" eta ");
-        double remainingBytes = (double) (r.totalChunks() - done) * s.chunkSize();
-        if (r.bytesPerSecond() > 0 && Double.isFinite(r.bytesPerSecond())) {
-            line.append(Units.clock((long) Math.ceil(remainingBytes / r.bytesPerSecond())));
-        } else {
-            line.append('?');
+                .append(bar(done, r.totalChunks())).append(' ');
+        if (r.paused()) {
+            return line.append("(paused)").toString();
         }
+        line.append(Units.rate(r.bytesPerSecond())).append(" eta ")
+                .append(eta((double) (r.totalChunks() - done) * s.chunkSize(), r.bytesPerSecond()));
         return line.toString();
     }
 
+    /** {@code 42.0%}: truncated, not rounded, as md does: 100.0% only when really done. */
+    public static String percent(long done, long total) {
+        long permille = total <= 0 ? 0 : Math.max(0, Math.min(done, total)) * 1000 / total;
+        return String.format(Locale.ROOT, "%d.%d%%", permille / 10, permille % 10);
+    }
+
     /** md's bar: '=' for what is done, '>' at the front, '.' for the rest; always BAR_WIDTH inside. */
-    private static String bar(long permille) {
+    public static String bar(long done, long total) {
+        long permille = total <= 0 ? 0 : Math.max(0, Math.min(done, total)) * 1000 / total;
         int filled = (int) Math.min(BAR_WIDTH - 1, permille * BAR_WIDTH / 1000);
         return "[" + "=".repeat(filled) + ">" + ".".repeat(BAR_WIDTH - 1 - filled) + "]";
+    }
+
+    /** The time left for {@code remainingBytes} at a rate, as m:ss; {@code ?} without a rate. */
+    public static String eta(double remainingBytes, double bytesPerSecond) {
+        if (bytesPerSecond > 0 && Double.isFinite(bytesPerSecond)) {
+            return Units.clock((long) Math.ceil(Math.max(0, remainingBytes) / bytesPerSecond));
+        }
+        return "?";
     }
 }

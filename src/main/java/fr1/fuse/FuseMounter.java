@@ -61,7 +61,9 @@ public final class FuseMounter {
 
     /** The command line the binding passes to libfuse (after the program name, before the mount point). */
     static List<String> arguments(FuseOptions options) {
-        List<String> mountOptions = new ArrayList<>(List.of("fsname=fr1", "subtype=fr1", "default_permissions"));
+        // libfuse splits -o at commas; a backslash escapes one (and itself).
+        String fsname = options.fsname().replace("\\", "\\\\").replace(",", "\\,");
+        List<String> mountOptions = new ArrayList<>(List.of("fsname=" + fsname, "subtype=fr1", "default_permissions"));
         if (options.allowOther()) {
             mountOptions.add("allow_other");
         }

@@ -14,14 +14,27 @@ import java.util.Objects;
  * @param uid        owner of the image file and the root directory
  * @param gid        group of the image file and the root directory
  * @param mode       permission bits of the image file, e.g. {@code 0600}; the root directory is always 0755
+ * @param fsname     the mount's source as /proc/mounts and df show it (default {@code fr1}); {@code fr1 mount
+ *                   --config} sets the raidtab's path, so mount(8) recognises the fstab line as mounted
  */
-public record FuseOptions(String binding, String imageName, boolean allowOther, int uid, int gid, int mode) {
+public record FuseOptions(String binding, String imageName, boolean allowOther, int uid, int gid, int mode,
+                          String fsname) {
+
+    static final String DEFAULT_FSNAME = "fr1";
 
     static final String JFUSE = "jfuse";
     static final String JNR = "jnr";
 
+    public FuseOptions(String binding, String imageName, boolean allowOther, int uid, int gid, int mode) {
+        this(binding, imageName, allowOther, uid, gid, mode, DEFAULT_FSNAME);
+    }
+
     public FuseOptions {
         Objects.requireNonNull(binding, "binding");
+        Objects.requireNonNull(fsname, "fsname");
+        if (fsname.isEmpty() || fsname.chars().anyMatch(c -> c < 0x20)) {
+            throw new IllegalArgumentException("invalid fsname: empty or with control characters");
+        }
         Objects.requireNonNull(imageName, "imageName");
         if (!binding.equals(JFUSE) && !binding.equals(JNR)) {
             throw new IllegalArgumentException("unknown FUSE binding '" + binding + "': use jfuse or jnr");
@@ -41,6 +54,6 @@ public record FuseOptions(String binding, String imageName, boolean allowOther, 
     /** jfuse, {@code disk.img}, no allow_other, the current process's uid and gid, mode 0600. */
     public static FuseOptions defaults() {
         UnixSystem me = new UnixSystem();
-        return new FuseOptions(JFUSE, "disk.img", false, (int) me.getUid(), (int) me.getGid(), 0600);
+        return new FuseOptions(JFUSE, "disk.img", false, (int) me.getUid(), (int) me.getGid(), 0600, DEFAULT_FSNAME);
     }
 }

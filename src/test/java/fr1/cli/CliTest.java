@@ -88,7 +88,8 @@ class CliTest {
 
     @Test
     void noCommandIsAUsageError() {
-        assertError(fr1(), 2, "missing command: create, mount, status, wait, fail, remove, add, down, up or umount (see 'fr1 --help')");
+        assertError(fr1(), 2, "missing command: create, mount, status, wait, fail, remove, add, down, up, check, "
+                + "repair, resync, umount, mkraid, raidstart, raidstop or lsraid (fr1 help) (see 'fr1 --help')");
     }
 
     @Test
@@ -112,12 +113,24 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"create", "mount", "status", "wait", "fail", "remove", "add", "down", "up", "umount"})
+    @ValueSource(strings = {"create", "mount", "status", "wait", "fail", "remove", "add", "down", "up", "umount",
+            "check", "repair", "resync", "mkraid", "raidstart", "raidstop", "lsraid", "raidhotadd", "raidhotremove",
+            "raidsetfaulty"})
     void everyCommandHasHelpWithExamples(String command) {
         Run h = fr1(command, "--help");
         assertEquals(0, h.code(), h.err());
-        assertTrue(h.out().contains("Usage: fr1 " + command), h.out());
+        String name = switch (command) {
+            case "raidhotadd" -> "add";
+            case "raidhotremove" -> "remove";
+            case "raidsetfaulty" -> "fail";
+            default -> command;
+        };
+        assertTrue(h.out().contains("Usage: fr1 " + name), h.out());
         assertTrue(h.out().contains("Examples:"), h.out());
+        Run help = fr1("help", command);
+        assertEquals(0, help.code(), help.err());
+        assertEquals(h.out(), help.out(), "fr1 help " + command + " is the same as --help");
+        assertEquals(List.of(), h.out().lines().filter(l -> l.length() > 80).toList(), "help fits 80 columns");
     }
 
     @Test
@@ -133,7 +146,7 @@ class CliTest {
         assertErrorStartsWith(fr1("create", "a", "b"), 2, "--size is required");
         assertErrorStartsWith(fr1("create", "--size", "1G", "a"), 2, "a mirror needs at least 2 members, got 1");
         assertErrorStartsWith(fr1("create", "--size", "1G", "a", "b", "c", "d", "e", "f", "g", "h", "i"), 2,
-                "at most 8 members, got 9");
+                "at most 8 members and spares, got 9");
         assertErrorStartsWith(fr1("create", "--size", "1G", "a", "./a"), 2, "a member path is given twice");
         assertFalse(Files.exists(Path.of("a")), "nothing created");
     }
@@ -148,7 +161,7 @@ class CliTest {
                 "mount option 'io-timeout': malformed duration '5'");
         assertError(fr1("mount", mnt.toString()), 2,
                 "expected MEMBER... MOUNTPOINT: at least one member path, then the mountpoint (see 'fr1 mount --help')");
-        assertErrorStartsWith(fr1("mount"), 2, "Missing required parameter: 'MEMBER... MOUNTPOINT'");
+        assertErrorStartsWith(fr1("mount"), 2, "expected MEMBER... MOUNTPOINT");
         assertError(fr1("mount", "a", dir.resolve("nope").toString()), 3,
                 "mountpoint " + dir.resolve("nope") + " does not exist");
         assertError(fr1("mount", "a", file.toString()), 3, "mountpoint " + file + " is not a directory");
@@ -260,5 +273,224 @@ class CliTest {
         Run r = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> fr1("wait", mnt.toString()));
         assertEquals(new Run(0, "", ""), r, "no progress output when stderr is not a terminal");
         assertTrue(target.calls.size() >= 2, "polled: " + target.calls);
+    }
+
+    // ------------------------------------------------------------------ scrub, resync control, dirty map
+
+    private static MirrorStatus withCheck(MirrorStatus s, MirrorStatus.Check c) {
+        return new MirrorStatus(s.uuid(), s.size(), s.chunkSize(), s.events(), s.state(), s.members(), s.resync(), c);
+    }
+
+    @Test
+    void checkStartsTheScrubAndReturns() throws IOException {
+        serve();
+        Run r = fr1("check", mnt.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("fr1: check of " + mnt + " started in the background ('fr1 status " + mnt
+                + "' shows its progress and result)\n", r.err());
+        assertEquals(0, fr1("repair", mnt.toString()).code());
+        assertEquals(0, fr1("repair", mnt.toString(), "/data/a.img").code());
+        assertEquals(List.of("check", "repair", "repair /data/a.img"), target.calls);
+    }
+
+    @Test
+    void checkWaitListsMismatchesAndExits6() throws IOException {
+        serve();
+        target.status = withCheck(Samples.degraded(), new MirrorStatus.Check(false, false, 16384, 16384, 2, 0,
+                List.of(12L, 16383L)));
+        Run r = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> fr1("check", "--wait", mnt.toString()));
+        assertEquals(6, r.code(), r.toString());
+        assertEquals("""
+                mismatch chunk 12 offset 786432 (768.0K) length 65536
+                mismatch chunk 16383 offset 1073676288 (1023.9M) length 65536
+                """, r.out());
+        assertEquals("fr1: check of " + mnt + ": 16384 chunks compared, 2 mismatched chunks\n", r.err());
+
+        target.status = withCheck(Samples.degraded(), new MirrorStatus.Check(false, false, 16384, 16384, 0, 0, List.of()));
+        Run clean = fr1("check", "-w", mnt.toString());
+        assertEquals(new Run(0, "", "fr1: check of " + mnt + ": 16384 chunks compared, no mismatches\n"), clean);
+    }
+
+    @Test
+    void checkWaitFollowsARunningCheck() throws IOException {
+        serve();
+        target.status = withCheck(Samples.degraded(), new MirrorStatus.Check(true, false, 100, 16384, 0, 0, List.of()));
+        Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(700);
+            } catch (InterruptedException e) {
+                return;
+            }
+            target.status = withCheck(Samples.degraded(),
+                    new MirrorStatus.Check(false, false, 16384, 16384, 1, 0, List.of(7L)));
+        });
+        Run r = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> fr1("check", "--wait", mnt.toString()));
+        assertEquals(6, r.code(), r.toString());
+        assertEquals("mismatch chunk 7 offset 458752 (448.0K) length 65536\n", r.out());
+        assertTrue(target.calls.stream().filter("status"::equals).count() >= 2, "polled: " + target.calls);
+    }
+
+    @Test
+    void repairWaitIsGoodOnlyIfEveryMismatchWasRepaired() throws IOException {
+        serve();
+        target.status = withCheck(Samples.degraded(), new MirrorStatus.Check(false, true, 16384, 16384, 3, 3,
+                List.of(1L, 2L, 3L)));
+        Run ok = fr1("repair", "--wait", mnt.toString(), "0");
+        assertEquals(0, ok.code(), ok.toString());
+        assertTrue(ok.err().endsWith("3 mismatched chunks, 3 repaired\n"), ok.err());
+        target.status = withCheck(Samples.degraded(), new MirrorStatus.Check(false, true, 16384, 16384, 3, 1,
+                List.of(1L, 2L, 3L)));
+        assertEquals(6, fr1("repair", "--wait", mnt.toString()).code());
+        target.status = withCheck(Samples.degraded(), new MirrorStatus.Check(false, false, 40, 16384, 0, 0, List.of()));
+        assertErrorStartsWith(fr1("check", "--wait", mnt.toString()), 5, "check of " + mnt + " stopped at chunk 40 of 16384");
+        target.failure = new ArrayException("with 2 in-sync members there is no majority: name the member to repair from");
+        assertError(fr1("repair", mnt.toString()), 3,
+                "with 2 in-sync members there is no majority: name the member to repair from");
+    }
+
+    @Test
+    void resyncPauseAndResume() throws IOException {
+        serve();
+        target.status = Samples.recovering();
+        assertEquals(new Run(0, "", "fr1: resync of " + mnt + " paused\n"), fr1("resync", "pause", mnt.toString()));
+        assertEquals(new Run(0, "", "fr1: resync of " + mnt + " resumed\n"), fr1("resync", "resume", mnt.toString()));
+        target.status = Samples.degraded();
+        assertEquals(new Run(0, "", "fr1: resync of " + mnt + " paused (none is running; the next one waits "
+                + "until 'fr1 resync resume')\n"), fr1("resync", "pause", mnt.toString()));
+        assertEquals(List.of("resync pause", "status", "resync resume", "status", "resync pause", "status"), target.calls);
+        assertErrorStartsWith(fr1("resync", "stop", mnt.toString()), 2, "Invalid value for positional parameter at index 0");
+    }
+
+    @Test
+    void statusMapDrawsTheDirtyMap() throws IOException {
+        serve();
+        Run r = fr1("status", "--map", mnt.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith(StatusText.format(mnt.toString(), Samples.degraded())), r.out());
+        assertTrue(r.out().contains("dirty map: 64 columns of 256 chunks (16.0M) each; '#' = missed\n"), r.out());
+        assertTrue(r.out().contains("[1] |#" + ".".repeat(61) + "#.| faulty, 123 chunks missed\n"), r.out());
+        assertErrorStartsWith(fr1("status", "--map", "--json", mnt.toString()), 2, "--map draws text");
+    }
+
+    @Test
+    void lsraidListsEveryRunningMount() throws IOException {
+        Run none = fr1("lsraid");
+        assertEquals(new Run(0, "", "fr1: no fr1 arrays are running\n"), none);
+        serve();
+        Run r = fr1("lsraid");
+        assertEquals(new Run(0, StatusText.format(mnt.toString(), Samples.degraded()), ""), r);
+        Run json = fr1("lsraid", "--json");
+        assertEquals("[" + StatusJson.format(mnt.toString(), Samples.degraded()) + "]\n", json.out());
+        assertEquals(StatusText.format(mnt.toString(), Samples.degraded()), fr1("lsraid", mnt.toString()).out());
+        assertError(fr1("lsraid", dir.toString()), 4, "no fr1 mount at " + dir);
+    }
+
+    // ------------------------------------------------------------------ raidtab and raidtools2 verbs
+
+    private Path raidtab(String body) throws IOException {
+        return Files.writeString(dir.resolve("vol.raidtab"), body);
+    }
+
+    private String volArray(String extra) {
+        return "raiddev vol.img\n"
+                + "  raid-level 1\n  nr-raid-disks 2\n  nr-spare-disks 1\n  chunk-size 16\n"
+                + "  device " + dir.resolve("a.img") + "\n  raid-disk 0\n"
+                + "  device " + dir.resolve("b.img") + "\n  raid-disk 1\n"
+                + "  device " + dir.resolve("s.img") + "\n  spare-disk 0\n" + extra;
+    }
+
+    @Test
+    void createFromRaidtabMakesMembersAndSpares() throws Exception {
+        Path tab = raidtab(volArray("  fr1-size 4M\n"));
+        Run r = fr1("create", "--config", tab.toString());
+        assertEquals(new Run(0, "", "fr1: created 2-member array with 1 spare, size 4.0M, chunk 16K\n"), r);
+        try (fr1.engine.Mirror m = fr1.engine.Mirror.open(List.of(dir.resolve("a.img"), dir.resolve("b.img"),
+                dir.resolve("s.img")), fr1.engine.MirrorOptions.defaults())) {
+            MirrorStatus s = m.status();
+            assertEquals(4L << 20, s.size());
+            assertEquals(16 << 10, s.chunkSize());
+            assertEquals(List.of("in_sync", "in_sync", "spare"), s.members().stream().map(MirrorStatus.Member::state).toList());
+        }
+        assertErrorStartsWith(fr1("mkraid", "--config", tab.toString(), "vol.img"), 3, dir.resolve("a.img")
+                + " already holds fr1 metadata");
+        assertEquals(0, fr1("mkraid", "-c", tab.toString(), "--force", "vol.img").code(), "mkraid --force");
+    }
+
+    @Test
+    void createFromRaidtabRefusals() throws IOException {
+        Path tab = raidtab(volArray(""));
+        assertError(fr1("create", "--config", tab.toString()), 2,
+                tab + ":1: raiddev vol.img has no fr1-size (the image size), and no --from image was given");
+        assertErrorStartsWith(fr1("create", "--config", tab.toString(), "x.img"), 2,
+                "with --config the members, spares, size and chunk size come from the raidtab");
+        assertErrorStartsWith(fr1("create", "--array", "x", "a", "b"), 2, "--array needs --config");
+        assertError(fr1("mkraid", "--config", tab.toString(), "md7"), 2,
+                "no raiddev 'md7' in " + tab + " (it has vol.img)");
+        Path failed = Files.writeString(dir.resolve("failed.raidtab"), "raiddev v\nraid-level 1\nnr-raid-disks 2\n"
+                + "device /x/a\nraid-disk 0\ndevice /x/b\nfailed-disk 1\nfr1-size 1M\n");
+        assertErrorStartsWith(fr1("create", "-c", failed.toString()), 2, failed + ":7: failed-disk 1: create makes "
+                + "every member");
+        Path typo = Files.writeString(dir.resolve("typo.raidtab"), volArray("  raid-dsik 2\n"));
+        assertError(fr1("create", "--config", typo.toString()), 2, typo + ":12: unknown key 'raid-dsik'");
+        assertError(fr1("mount", "--config", typo.toString(), mnt.toString()), 2, typo + ":12: unknown key 'raid-dsik'");
+        assertFalse(Files.exists(dir.resolve("a.img")), "nothing created");
+    }
+
+    @Test
+    void mountFromRaidtab() throws IOException {
+        Path tab = raidtab(volArray(""));
+        assertError(fr1("mount", "--config", tab.toString()), 2,
+                tab + ":1: raiddev vol.img has no fr1-mountpoint: give the MOUNTPOINT");
+        assertErrorStartsWith(fr1("mount", "--config", tab.toString(), "a", mnt.toString()), 2,
+                "with --config give only the MOUNTPOINT");
+        assertErrorStartsWith(fr1("mount", "--array", "vol.img", "a", mnt.toString()), 2, "--array needs --config");
+        assertError(fr1("mount", "--config", tab.toString(), dir.resolve("nope").toString()), 3,
+                "mountpoint " + dir.resolve("nope") + " does not exist");
+        Path withMnt = Files.writeString(dir.resolve("m.raidtab"), volArray("  fr1-mountpoint " + mnt + "\n"
+                + "  fr1-options bogus-option\n"));
+        assertError(fr1("mount", "-c", withMnt.toString()), 2, withMnt + ":13: fr1-options: unknown mount option "
+                + "'bogus-option'");
+        assertEquals("fsname=" + tab + ",name=vol.img,async,mode=0640",
+                MountCommand.configOptions(Raidtab.parse(volArray("fr1-options async\n"), tab),
+                        Raidtab.parse(volArray("fr1-options async\n"), tab).select(null), "mode=0640"));
+    }
+
+    @Test
+    void raidstartAndRaidstopUseTheFr1Mountpoint() throws Exception {
+        Path tab = raidtab(volArray("  fr1-mountpoint " + mnt + "\n"));
+        paths.ensureRunDir();
+        Optional<DaemonLock> lock = DaemonLock.tryAcquire(paths.forMountpoint(mnt).lock());
+        try {
+            assertError(fr1("raidstart", "--config", tab.toString(), "vol.img"), 3,
+                    "an fr1 daemon is already running for " + mnt.toRealPath());
+        } finally {
+            lock.orElseThrow().close();
+        }
+        assertErrorStartsWith(fr1("raidstart", "--config", tab.toString()), 2, "give either ARRAY or --all");
+        serve();
+        DaemonLock held = DaemonLock.tryAcquire(paths.forMountpoint(mnt).lock()).orElseThrow();
+        target.onUnmount = () -> Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(200);
+                server.close();
+                held.close();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        Run r = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> fr1("raidstop", "--config", tab.toString(), "vol.img"));
+        assertEquals(new Run(0, "", "fr1: stopped " + mnt + "\n"), r);
+        assertTrue(target.calls.contains("unmount"), target.calls.toString());
+        assertError(fr1("raidstop", "--config", tab.toString(), "md5"), 2, "no raiddev 'md5' in " + tab + " (it has vol.img)");
+    }
+
+    @Test
+    void createCopyProgressCountsTheBytesCopied() throws IOException {
+        assertTrue(CopyProgress.written() >= 0, "/proc/self/io is readable");
+        Path from = Files.write(dir.resolve("from.img"), new byte[8192]);
+        assertEquals(8192 * 2, CreateCommand.copyBytes(null, List.of(dir.resolve("x"), dir.resolve("y")), from));
+        assertEquals(8192, CreateCommand.copyBytes(null, List.of(from, dir.resolve("y")), from), "--from as a member");
+        assertEquals(4096 * 2, CreateCommand.copyBytes(4096L, List.of(dir.resolve("x"), dir.resolve("y"), dir.resolve("z")), null));
     }
 }

@@ -95,4 +95,27 @@ class MountOptionsTest {
     void ignoredOptionsMayAppearAlone(String option) {
         assertEquals(FuseOptions.defaults(), MountOptions.parse(option).fuseOptions());
     }
+
+    @Test
+    void resyncSpeedsAreMiBPerSecond() {
+        MirrorOptions d = MirrorOptions.defaults();
+        assertEquals(d.withResyncSpeed(5L << 20, 100L << 20),
+                MountOptions.parse("resync-min=5,resync-max=100").mirrorOptions());
+        assertEquals(d.withResyncSpeed(0, 0), MountOptions.parse("resync-min=0,resync_max=0").mirrorOptions(),
+                "0 = no floor and no ceiling");
+        assertEquals(d.withResyncSpeed(d.resyncMinBps(), 200L << 20), MountOptions.parse("resync-max=200").mirrorOptions());
+        assertEquals(d.withResyncSpeed(8L << 20, 8L << 20), MountOptions.parse("resync-max=8").mirrorOptions(),
+                "a ceiling below the default floor takes the floor down with it");
+        assertEquals("mount option 'resync-min=50' is above 'resync-max=10'", assertThrows(IllegalArgumentException.class,
+                () -> MountOptions.parse("resync-min=50,resync-max=10").mirrorOptions()).getMessage());
+        for (String bad : new String[] {"resync-max=-1", "resync-max=1.5", "resync-min=fast", "resync-min"}) {
+            assertThrows(IllegalArgumentException.class, () -> MountOptions.parse(bad), bad);
+        }
+    }
+
+    @Test
+    void fsnameIsTheMountSource() {
+        assertEquals("/etc/fr1/vol.raidtab", MountOptions.parse("fsname=/etc/fr1/vol.raidtab").fuseOptions().fsname());
+        assertEquals("fr1", MountOptions.parse("").fuseOptions().fsname());
+    }
 }

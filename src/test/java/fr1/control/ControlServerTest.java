@@ -99,6 +99,9 @@ class ControlServerTest {
             public void add(String m, boolean f) { }
             public void down(String m) { }
             public void up(String m) { }
+            public void check(boolean r, String s) { }
+            public void pauseResync() { }
+            public void resumeResync() { }
             public void unmount() { }
         }, "/mnt/x");
         ControlClient c2 = new ControlClient(server.socket(), "/mnt/x");

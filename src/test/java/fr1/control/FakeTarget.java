@@ -54,6 +54,24 @@ public final class FakeTarget implements ControlTarget {
     }
 
     @Override
+    public void check(boolean repair, String source) throws IOException {
+        calls.add((repair ? "repair" : "check") + (source == null ? "" : " " + source));
+        throwIfSet();
+    }
+
+    @Override
+    public void pauseResync() throws IOException {
+        calls.add("resync pause");
+        throwIfSet();
+    }
+
+    @Override
+    public void resumeResync() throws IOException {
+        calls.add("resync resume");
+        throwIfSet();
+    }
+
+    @Override
     public void unmount() throws IOException {
         calls.add("unmount");
         throwIfSet();

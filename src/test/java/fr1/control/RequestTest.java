@@ -23,19 +23,27 @@ class RequestTest {
         assertEquals(new Request.Down("/nfs/b.img"), Request.parse("down /nfs/b.img"));
         assertEquals(new Request.Up("1"), Request.parse("up 1"));
         assertEquals(new Request.Umount(), Request.parse("umount"));
+        assertEquals(new Request.Check(false, null), Request.parse("check"));
+        assertEquals(new Request.Check(true, null), Request.parse("repair"));
+        assertEquals(new Request.Check(true, "/my disks/a.img"), Request.parse("repair /my disks/a.img"));
+        assertEquals(new Request.Resync(true), Request.parse("resync pause"));
+        assertEquals(new Request.Resync(false), Request.parse("resync resume"));
     }
 
     @Test
     void linesRoundTrip() throws Exception {
         for (Request r : List.of(new Request.Status(true), new Request.Status(false), new Request.Fail("0"),
                 new Request.Remove("a b"), new Request.Add("c", true), new Request.Add("d", false),
-                new Request.Down("e"), new Request.Up("f"), new Request.Umount())) {
+                new Request.Down("e"), new Request.Up("f"), new Request.Umount(), new Request.Check(false, null),
+                new Request.Check(true, null), new Request.Check(true, "0"), new Request.Resync(true),
+                new Request.Resync(false))) {
             assertEquals(r, Request.parse(r.line()));
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "bogus", "status xml", "fail", "fail ", "add", "add --full ", "umount now", "STATUS", "down", "up "})
+    @ValueSource(strings = {"", "bogus", "status xml", "fail", "fail ", "add", "add --full ", "umount now", "STATUS", "down", "up ",
+            "check 0", "resync", "resync stop", "repair \r"})
     void rejectsMalformedLinesAsUsage(String line) {
         ControlException e = assertThrows(ControlException.class, () -> Request.parse(line));
         assertEquals(ErrorCode.USAGE, e.code());

@@ -14,7 +14,8 @@ public final class Samples {
     public static MirrorStatus degraded() {
         return new MirrorStatus("6f1c2a7e-0000-4000-8000-000000000001", 1L << 30, 64 << 10, 12, "degraded",
                 List.of(new MirrorStatus.Member(0, "/data/a.img", "in_sync", 0, 0, null),
-                        new MirrorStatus.Member(1, "/nfs/b.img", "faulty", 123, 0, "write: Input/output error")),
+                        new MirrorStatus.Member(1, "/nfs/b.img", "faulty", 123, 0, "write: Input/output error",
+                                false, 0, List.of(new MirrorStatus.Run(0, 100), new MirrorStatus.Run(16000, 23)))),
                 MirrorStatus.Resync.idle());
     }
 

@@ -15,12 +15,15 @@ class StatusJsonTest {
                         + "\"array\":{\"uuid\":\"6f1c2a7e-0000-4000-8000-000000000001\",\"size\":1073741824,"
                         + "\"chunkSize\":65536,\"events\":12,\"state\":\"degraded\"},"
                         + "\"members\":[{\"index\":0,\"path\":\"/data/a.img\",\"state\":\"in_sync\",\"missedChunks\":0,"
-                        + "\"lastResyncChunks\":0,\"reason\":null,\"writeBehind\":false,\"lagWrites\":0},"
+                        + "\"lastResyncChunks\":0,\"reason\":null,\"writeBehind\":false,\"lagWrites\":0,"
+                        + "\"missedRuns\":[]},"
                         + "{\"index\":1,\"path\":\"/nfs/b.img\",\"state\":\"faulty\",\"missedChunks\":123,"
                         + "\"lastResyncChunks\":0,\"reason\":\"write: Input/output error\",\"writeBehind\":false,"
-                        + "\"lagWrites\":0}],"
+                        + "\"lagWrites\":0,\"missedRuns\":[[0,100],[16000,23]]}],"
                         + "\"resync\":{\"active\":false,\"member\":-1,\"doneChunks\":0,\"totalChunks\":0,"
-                        + "\"bytesPerSecond\":0,\"full\":false}}",
+                        + "\"bytesPerSecond\":0,\"full\":false,\"paused\":false},"
+                        + "\"check\":{\"active\":false,\"repair\":false,\"doneChunks\":0,\"totalChunks\":0,"
+                        + "\"mismatches\":0,\"repaired\":0,\"firstMismatches\":[]}}",
                 StatusJson.format("/mnt/x", Samples.degraded()));
     }
 

@@ -43,7 +43,7 @@ final class ArrayFactory {
             paths.add(spec.from());
         }
         for (Path p : spec.members()) {
-            if (spec.from() == null || !Mirror.canonical(p).equals(Mirror.canonical(spec.from()))) {
+            if (spec.from() == null || !identity(p).equals(identity(spec.from()))) {
                 paths.add(p);
             }
         }
@@ -76,9 +76,9 @@ final class ArrayFactory {
         } catch (IllegalArgumentException e) {
             throw new ArrayException(e.getMessage());
         }
-        Map<Path, Path> seen = new HashMap<>();
+        Map<Object, Path> seen = new HashMap<>();
         for (Path p : paths) {
-            Path before = seen.putIfAbsent(Mirror.canonical(p), p);
+            Path before = seen.putIfAbsent(identity(p), p);
             if (before != null) {
                 throw new ArrayException(p + " and " + before + " are the same file");
             }
@@ -105,6 +105,30 @@ final class ArrayFactory {
             }
         }
         LOG.info("created array of {} members, {} bytes, chunk {}", paths.size(), size, spec.chunkSize());
+    }
+
+    /**
+     * What tells two paths apart as members: the file's (device, inode) if it exists, else its directory's and its
+     * name, else its canonical path. So a hard link or a bind mount of the same directory is the same file, which
+     * comparing resolved paths alone does not see.
+     */
+    static Object identity(Path p) {
+        Path c = Mirror.canonical(p);
+        Object key = fileKey(c);
+        if (key != null) {
+            return key;
+        }
+        Path parent = c.getParent();
+        Object dirKey = parent == null ? null : fileKey(parent);
+        return dirKey == null ? c : List.of(dirKey, c.getFileName().toString());
+    }
+
+    private static Object fileKey(Path p) {
+        try {
+            return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     /** Refuses a path that cannot be a member or holds data (unless forced); changes nothing. */

@@ -37,10 +37,10 @@ record Assembly(Layout layout, UUID arrayUuid, Superblock authority, Map<Integer
         }
         List<Found> found = new ArrayList<>();
         try {
-            Map<Path, Path> seen = new HashMap<>();
+            Map<Object, Path> seen = new HashMap<>();
             for (Path p : paths) {
                 Path real = Mirror.canonical(p);
-                Path before = seen.putIfAbsent(real, p);
+                Path before = seen.putIfAbsent(ArrayFactory.identity(p), p);
                 if (before != null) {
                     throw new ArrayException(p + " and " + before + " are the same file (" + real + ")");
                 }

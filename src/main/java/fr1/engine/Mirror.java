@@ -169,6 +169,7 @@ public final class Mirror implements Volume, Closeable {
                         if (auth.members().get(m.index).knows(f.superblock().events(), f.superblock().generation())) {
                             // Ours, it only missed updates: re-add it and copy what it missed.
                             m.attach(f.storage(), f.meta(), options.ioThreads());
+                            remember(m, f.superblock());
                             m.state = MemberState.RECOVERING;
                             m.reason = null;
                             LOG.info("{}: known member, re-added at assembly; {} missed chunks to copy",
@@ -874,6 +875,8 @@ public final class Mirror implements Volume, Closeable {
                     if (!known.knows(sb.events(), sb.generation())) {
                         problem = "member " + m.index + " (" + path + ") was written elsewhere since it failed "
                                 + "(split brain)";
+                    } else {
+                        remember(m, sb);
                     }
                 }
             }
@@ -1133,6 +1136,17 @@ public final class Mirror implements Volume, Closeable {
         } catch (IOException e) {
             LOG.error("metadata update failed: {}", reason(e));
         }
+    }
+
+    /**
+     * A returning member's superblock is the one just read from it: the next metadata write's (events, generation)
+     * pair rotates into prev from this one. Rotating from the pair of a write that never reached it (a full member is
+     * re-added, and fails at that very write, again and again) lost track of what it holds: it was then taken for
+     * split brain. Caller holds stateLock.
+     */
+    private static void remember(Member m, Superblock onDisk) {
+        m.lastEvents = onDisk.events();
+        m.generation = onDisk.generation();
     }
 
     /** The member as stored in the superblock; caller holds stateLock. */
@@ -1591,6 +1605,7 @@ public final class Mirror implements Volume, Closeable {
                     events++;
                 } else {
                     m.attach(storage, meta, options.ioThreads());
+                    remember(m, sb);
                     m.state = MemberState.RECOVERING;
                     m.reason = null;
                     events++;

@@ -141,7 +141,10 @@ final class CreateCommand implements Callable<Integer> {
             Mirror.create(createSpec);
             progress.finish();
         }
-        err.println("fr1: created " + members.size() + "-member array"
+        Path source = from != null ? from.toAbsolutePath().normalize() : null;
+        boolean fromIsMember = members.stream().anyMatch(p -> p.toAbsolutePath().normalize().equals(source));
+        int count = members.size() + (from != null && !fromIsMember ? 1 : 0); // --from IMAGE becomes member 0
+        err.println("fr1: created " + count + "-member array"
                 + (spares.isEmpty() ? "" : " with " + spares.size() + (spares.size() == 1 ? " spare" : " spares"))
                 + (size != null ? ", size " + Units.human(size) : "") + ", chunk " + Units.exact(chunk));
         err.flush();

@@ -1587,9 +1587,13 @@ public final class Mirror implements Volume, Closeable {
             Future<Storage> opening = probePool.submit(() -> opener.open(path));
             storage = Member.await(opening, Member.deadline(options.ioTimeout()), m.index);
             Storage s = storage;
-            Future<Superblock> reading = probePool.submit(() -> MetaStore.open(s, path.toString()).readSuperblock());
-            Superblock sb = Member.await(reading, Member.deadline(options.ioTimeout()), m.index);
-            MetaStore meta = MetaStore.open(storage, path.toString());
+            // One MetaStore both reads the superblock and, once re-added, writes the next: reading tells it which
+            // slot is the newest, so its next write goes to the other one. A second, fresh MetaStore would start from
+            // sequence 0 and could overwrite (and, failing half way, destroy) the newest valid slot.
+            MetaStore meta = Member.await(probePool.submit(() -> MetaStore.open(s, path.toString())),
+                    Member.deadline(options.ioTimeout()), m.index);
+            Superblock sb = Member.await(probePool.submit(meta::readSuperblock), Member.deadline(options.ioTimeout()),
+                    m.index);
             String problem = null;
             synchronized (stateLock) {
                 if (m.state != MemberState.FAULTY || m.manual || closed) {

@@ -61,4 +61,49 @@ class FlappingMemberTest {
         }
         assertArrayEquals(t.image(0), t.image(1));
     }
+
+    /**
+     * As on a full tmpfs: a write that needs new space stops half way (the metadata slot it writes is torn) and the
+     * member fails. The probe wrote its first superblock after a re-add to a slot chosen as if the member were new
+     * (sequence 0), i.e. over the newest valid one: torn, only the stale other slot remained, and the next probe
+     * read the superblock of the array's creation and declared split brain.
+     */
+    @Test
+    void memberWhoseWritesTearAfterEachReaddIsNotSplitBrain() throws Exception {
+        TestArray t = new TestArray(dir, 2, SIZE, CHUNK);
+        MirrorOptions probing = new MirrorOptions(Duration.ofSeconds(2), Duration.ofMillis(100), 4)
+                .withProbeInterval(Duration.ofMillis(20), Duration.ofMillis(40))
+                .withEvents(events::add);
+        try (Mirror m = t.open(t.paths, probing)) {
+            for (int round = 0; round < 8; round++) {
+                t.fault(1).set(Fault.SHORT_WRITE); // the next write tears, then everything fails (EIO)
+                m.write(ByteBuffer.wrap(new byte[2 * CHUNK]), (long) round * 2 * CHUNK);
+                long end = System.nanoTime() + 5_000_000_000L;
+                while (!List.of("faulty", "split-brain").contains(m.status().members().get(1).state())) {
+                    if (System.nanoTime() > end) {
+                        throw new AssertionError("round " + round + ": member 1 never failed: " + m.status());
+                    }
+                    Thread.sleep(5);
+                }
+                // Reads work again, the next write tears again: the probe re-adds it, its first write fails it.
+                long readds = events.stream().filter(e -> e.name().equals("member-recovered")).count();
+                t.fault(1).set(Fault.SHORT_WRITE);
+                end = System.nanoTime() + 5_000_000_000L;
+                while (events.stream().filter(e -> e.name().equals("member-recovered")).count() == readds
+                        && !m.status().members().get(1).state().equals("split-brain")) {
+                    if (System.nanoTime() > end) {
+                        throw new AssertionError("round " + round + ": member 1 was not re-added: " + m.status());
+                    }
+                    Thread.sleep(5);
+                }
+                assertEquals(0, events.stream().filter(e -> e.name().equals("split-brain")).count(),
+                        "round " + round + ": a member that only failed was reported split-brain: " + events);
+            }
+            t.fault(1).set(Fault.NONE);
+            ProberTest.waitFor(m, 1, "in_sync");
+            assertEquals(0, events.stream().filter(e -> e.name().equals("split-brain")).count(),
+                    "a member that only failed was reported split-brain: " + events);
+        }
+        assertArrayEquals(t.image(0), t.image(1));
+    }
 }

@@ -180,9 +180,16 @@ public record Superblock(UUID arrayUuid, int memberIndex, boolean clean, long si
             ByteBuffer bits = b.slice(b.position(), len).order(ByteOrder.LITTLE_ENDIAN);
             b.position(b.position() + len);
             RoaringBitmap missed = new RoaringBitmap();
+            boolean readable;
             try {
                 missed.deserialize(bits);
+                // A serialization can be well-formed enough to load and still hold empty or unsorted containers,
+                // on which last() and friends throw: never trusted either.
+                readable = missed.validate();
             } catch (java.io.IOException | RuntimeException e) {
+                readable = false;
+            }
+            if (!readable) {
                 throw new CorruptMetadataException(where + ": member " + i + " missed set unreadable");
             }
             if (!missed.isEmpty() && Integer.toUnsignedLong(missed.last()) >= layout.chunks()) {

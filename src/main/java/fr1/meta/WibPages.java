@@ -51,10 +51,13 @@ public final class WibPages {
         ByteBuffer b = ByteBuffer.wrap(in).order(ByteOrder.BIG_ENDIAN);
         long from = firstChunk(page);
         long to = Math.min(chunks, from + BITS_PER_PAGE);
+        if (in.length != Layout.PAGE) {
+            into.add(from, to);
+            return false;
+        }
         CRC32C crc = new CRC32C();
         crc.update(in, 4, Layout.PAGE - 4);
-        if (in.length != Layout.PAGE || (int) crc.getValue() != b.getInt(0) || b.getInt(4) != MAGIC
-                || b.getInt(8) != page) {
+        if ((int) crc.getValue() != b.getInt(0) || b.getInt(4) != MAGIC || b.getInt(8) != page) {
             into.add(from, to);
             return false;
         }

@@ -339,6 +339,15 @@ final class Raidtab {
             return value;
         }
 
+        /** A path as written; one the OS cannot take (a NUL in it) is a usage error like any other. */
+        Path path(String key, String v) {
+            try {
+                return Path.of(v);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw error(key + ": not a usable path (" + e.getReason() + ")");
+            }
+        }
+
         int number(String key, String value) {
             String v = need(key, value);
             try {
@@ -457,7 +466,7 @@ final class Raidtab {
                 }
                 case "device" -> {
                     String v = p.need(key, value);
-                    Path path = Path.of(v);
+                    Path path = p.path(key, v);
                     if (!path.isAbsolute()) {
                         throw p.error("device " + v + ": use an absolute path");
                     }
@@ -518,7 +527,7 @@ final class Raidtab {
                 }
                 case "fr1-mountpoint" -> {
                     String v = p.need(key, value);
-                    Path mp = Path.of(v);
+                    Path mp = p.path(key, v);
                     if (!mp.isAbsolute()) {
                         throw p.error("fr1-mountpoint " + v + ": use an absolute path");
                     }

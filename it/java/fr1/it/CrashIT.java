@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
  * whole with the last acknowledged version or a newer one ({@link Ledger}), and the members' image regions are
  * byte-identical. Iterations continue on the same array, so damage would accumulate.
  *
- * <p>System properties: {@code fr1.crash.iterations} (per test, default 5: about a minute each in CI),
+ * <p>System properties: {@code fr1.crash.iterations} (per test, default 4: about 40 s each in CI),
  * {@code fr1.crash.seed} (default: the clock; printed, so a failure can be replayed). A local soak:
  * {@code mvn -B verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=CrashIT -Dfr1.crash.iterations=200}.
  */
@@ -71,7 +71,7 @@ class CrashIT {
     }
 
     private void crashLoop(List<String> mountOptions) throws Exception {
-        int iterations = Integer.getInteger("fr1.crash.iterations", 5);
+        int iterations = Integer.getInteger("fr1.crash.iterations", 4);
         long seed = Long.getLong("fr1.crash.seed", System.nanoTime());
         System.out.println("CrashIT " + mountOptions + " seed=" + seed + " iterations=" + iterations
                 + " (replay with -Dfr1.crash.seed=" + seed + ")");

@@ -21,6 +21,8 @@ public final class Rig implements AutoCloseable {
 
     /** Prefix of every temp dir the tests make; .ci/run clears leftovers with this prefix. */
     public static final String PREFIX = "fr1-it-";
+    /** In the temp dir: the pid of the test JVM that owns it, so it/run leaves a run in progress alone. */
+    public static final String OWNER_FILE = ".owner-pid";
 
     public final Path dir;
     public final Path mnt;
@@ -42,6 +44,8 @@ public final class Rig implements AutoCloseable {
         Mounts.requireFuseAndLoop();
         Fr1Cli cli = new Fr1Cli();
         Rig rig = new Rig(Files.createTempDirectory(PREFIX).toRealPath(), cli);
+        // it/run clears leftovers of killed runs under /tmp/fr1-it-*; a dir whose owner is alive is not one.
+        Files.writeString(rig.dir.resolve(OWNER_FILE), ProcessHandle.current().pid() + "\n");
         Files.createDirectories(rig.mnt);
         Files.createDirectories(rig.fs);
         return rig;

@@ -1036,6 +1036,13 @@ public final class Mirror implements Volume, Closeable {
                     return m;
                 }
             }
+            // Another name for a member's file (a hard link, a bind mount): the same member, never a new one.
+            Object file = ArrayFactory.identity(Path.of(member));
+            for (Member m : members) {
+                if (m.path != null && ArrayFactory.identity(m.path).equals(file)) {
+                    return m;
+                }
+            }
             return null;
         }
     }

@@ -33,6 +33,24 @@ class SameFileTest {
         assertTrue(Files.size(a) == 0, "a refused create changed " + a);
     }
 
+    /** add --full of another name for an in-sync member must not lay new metadata over that member. */
+    @Test
+    void addRefusesAnotherNameOfAMemberInUse() throws Exception {
+        Path a = dir.resolve("a");
+        Path b = dir.resolve("b");
+        Mirror.create(new CreateSpec(1 << 20, 4096, List.of(a, b), false, null));
+        Path alias = dir.resolve("alias");
+        Files.createLink(alias, a);
+        try (Mirror m = Mirror.open(List.of(a, b), TestArray.fastOptions())) {
+            ArrayException e = assertThrows(ArrayException.class, () -> m.add(alias.toString(), true));
+            assertTrue(e.getMessage().contains("already in sync"), e.getMessage());
+            assertTrue(m.status().members().size() == 2, "a third member appeared: " + m.status());
+        }
+        try (Mirror m = Mirror.open(List.of(a, b), TestArray.fastOptions())) {
+            assertTrue(m.status().members().stream().allMatch(x -> x.state().equals("in_sync")), m.status().toString());
+        }
+    }
+
     @Test
     void mountRefusesAHardLinkToAnotherMemberAsTheSameFile() throws Exception {
         Path a = dir.resolve("a");

@@ -1345,7 +1345,7 @@ public final class Mirror implements Volume, Closeable {
         int maxRunChunks = Math.max(1, MAX_RUN_BYTES / layout.chunkSize());
         long copied = 0;
         long startNanos = System.nanoTime();
-        long lastRunNanos = startNanos;
+        Rates rate = new Rates(startNanos);
         synchronized (stateLock) {
             resyncing = target;
             resyncDone = 0;
@@ -1413,9 +1413,8 @@ public final class Mirror implements Volume, Closeable {
                             target.missed.remove((long) first, (long) last + 1);
                             copied += last - first + 1;
                             resyncDone = copied;
-                            long now = System.nanoTime();
-                            resyncRate = Rates.update(resyncRate, len, now - lastRunNanos);
-                            lastRunNanos = now;
+                            rate.add(len, System.nanoTime());
+                            resyncRate = rate.bytesPerSecond();
                             missedChanged = true;
                         }
                     }

@@ -54,7 +54,7 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** Stops it and everything it started; true if all are gone. */
+    /** Stops it and everything it started; fails if any of them is still running. */
     @Override
     public void close() {
         List<ProcessHandle> tree = process.descendants().toList();

@@ -687,6 +687,12 @@ public final class Mirror implements Volume, Closeable {
         // them): every chunk written since its last successful force is in the write-intent bitmap, so all of those
         // count as missed, not only the chunks written from now on.
         RoaringBitmap atRisk = wib.atRisk();
+        if (async && lastSynchronous(m)) {
+            // Writes acknowledged on m alone are still queued to the write-behind members. Until those have them, m
+            // is the only member holding them: it stays recorded in sync while the queues drain, so a crash now
+            // recovers from m, not from a lagging member (which would undo acknowledged writes).
+            drainBehind(null, options.ioTimeout().multipliedBy(2));
+        }
         synchronized (stateLock) {
             if (m.state == MemberState.IN_SYNC && countStateLocked(MemberState.IN_SYNC) == 1) {
                 LOG.error("{}: {}; it is the last in-sync member, so it stays in the array", m.describe(), why);
@@ -718,6 +724,21 @@ public final class Mirror implements Volume, Closeable {
             persistQuietly();
         }
         return m.state == MemberState.FAULTY;
+    }
+
+    /** True if {@code m} is the only in-sync member that is not write-behind (async mode). */
+    private boolean lastSynchronous(Member m) {
+        synchronized (stateLock) {
+            if (m.state != MemberState.IN_SYNC || m.writeBehind) {
+                return false;
+            }
+            for (Member o : members) {
+                if (o != m && o.state == MemberState.IN_SYNC && !o.writeBehind) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** Marks a member faulty (by path or index), as if it had failed. */

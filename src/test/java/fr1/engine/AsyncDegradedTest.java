@@ -48,6 +48,38 @@ class AsyncDegradedTest {
         assertArrayEquals(model, t.image(1));
     }
 
+    /**
+     * The synchronous member fails while the write-behind member still has acknowledged writes queued: the failure
+     * is recorded only after the queue drained, so a crash right after it recovers every acknowledged write.
+     */
+    @Test
+    void failingTheLastSynchronousMemberFirstDrainsTheQueue() throws Exception {
+        TestArray t = new TestArray(dir, 2, SIZE, CHUNK);
+        byte[] model = new byte[(int) SIZE];
+        Random r = new Random(13);
+        Path crash = Files.createDirectory(dir.resolve("drained"));
+        try (Mirror m = t.open(t.paths, TestArray.fastOptions().withAsync(List.of(), 1000, false))) {
+            int sync = m.status().members().get(0).writeBehind() ? 1 : 0;
+            int behind = 1 - sync;
+            t.fault(behind).delayWrites(20);
+            writeSome(m, r, model, 30);
+            m.fail(String.valueOf(sync));
+            assertEquals(0, m.status().members().get(behind).lagWrites());
+            for (int i = 0; i < 2; i++) {
+                Files.copy(t.paths.get(i), crash.resolve("m" + i + ".img"));
+            }
+            t.fault(behind).delayWrites(0);
+        }
+        // The crash copy: only the write-behind member is in sync there; it must hold every acknowledged write.
+        try (Mirror m = Mirror.open(List.of(crash.resolve("m0.img"), crash.resolve("m1.img")),
+                TestArray.fastOptions())) {
+            TestArray.awaitIdle(m);
+            ByteBuffer all = ByteBuffer.allocate((int) SIZE);
+            m.read(all, 0);
+            assertArrayEquals(model, all.array());
+        }
+    }
+
     @Test
     void crashWhileOnlyTheWriteBehindMemberIsInSyncLosesNoFsyncedWrite() throws Exception {
         TestArray t = new TestArray(dir, 2, SIZE, CHUNK);

@@ -52,6 +52,9 @@ final class Member {
     /** The probe running now, if any: never more than one per member, so a hung path holds one thread. */
     Future<?> probing;
     long lastProbeLogNanos;
+    /** The path check running now (housekeeper thread only), and when it started. */
+    Future<Object> pathCheck;
+    long pathCheckStarted;
 
     /** Write-behind (async mode): may lag; its writes are queued, in order per chunk stripe. Guarded by stateLock. */
     boolean writeBehind;

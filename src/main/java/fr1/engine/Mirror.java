@@ -1526,24 +1526,38 @@ public final class Mirror implements Volume, Closeable {
             }
         }
         for (Member m : live) {
-            Object[] now = new Object[1];
-            try {
-                java.util.concurrent.ExecutorService pool;
-                synchronized (stateLock) {
-                    pool = m.io;
+            // Off the member's own pool: a write-behind backlog there must not make a slow member look dead.
+            // At most one check per member in flight, so a path that hangs holds one thread, not one per period.
+            Future<Object> f = m.pathCheck;
+            if (f == null) {
+                try {
+                    m.pathCheck = probePool.submit(() -> Member.fileKey(m.path));
+                    m.pathCheckStarted = System.nanoTime();
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    return;
                 }
-                Future<Void> f = m.submit(pool, () -> {
-                    now[0] = Member.fileKey(m.path);
-                    return null;
-                });
-                Member.await(f, Member.deadline(options.ioTimeout()), m.index);
-            } catch (IOException e) {
-                failMember(m, "path check: " + reason(e), null);
-                continue;
+                f = m.pathCheck;
             }
-            if (now[0] == null) {
+            Object now;
+            try {
+                long left = m.pathCheckStarted + options.ioTimeout().toNanos() - System.nanoTime();
+                now = f.get(Math.max(0, Math.min(left, 50_000_000L)), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (System.nanoTime() - m.pathCheckStarted > options.ioTimeout().toNanos()) {
+                    m.pathCheck = null;
+                    failMember(m, "path check: member " + m.index + " did not answer in time", null);
+                }
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                now = null;
+            }
+            m.pathCheck = null;
+            if (now == null) {
                 failMember(m, "path vanished", null);
-            } else if (!now[0].equals(m.fileKey)) {
+            } else if (!now.equals(m.fileKey)) {
                 failMember(m, "path now names another file", null);
             }
         }

@@ -107,9 +107,9 @@ class ConcurrencyTest {
                 long ioFailures = count(during, "member-failed", d -> !d.equals("failed by operator"));
                 long operatorFailures = count(during, "member-failed", d -> d.equals("failed by operator"));
                 long readds = count(during, "member-added", d -> true);
-                long resyncs = count(during, "resync-finished", d -> true);
+                long resyncs = count(during, "resync-started", d -> true);
                 String seen = cycles + " cycles, " + ioFailures + " failures by I/O errors, " + operatorFailures
-                        + " by the operator, " + readds + " re-adds, " + resyncs + " resyncs finished, while writing";
+                        + " by the operator, " + readds + " re-adds, " + resyncs + " resyncs started, while writing";
                 assertTrue(cycles >= 5, seen);
                 assertTrue(ioFailures >= 1 && operatorFailures >= 1 && readds >= 2 && resyncs >= 1, seen);
                 pool.shutdown();

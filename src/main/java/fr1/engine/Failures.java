@@ -48,7 +48,13 @@ final class Failures {
     CompletableFuture<Boolean> failLater(Topology.Slot slot, String why, int first, int last) {
         Member m = slot.member();
         record(m, slot.epoch(), first, last);
-        return meta.submit(() -> change(m, slot.epoch(), why, true));
+        if (async && lastSynchronous(m)) {
+            // The drain may take 2x io-timeout: on the metadata thread, never on the caller's.
+            return meta.submit(() -> change(m, slot.epoch(), why, true));
+        }
+        // In memory now, so the next write's topology leaves the member out; durable on the metadata thread.
+        boolean changed = change(m, slot.epoch(), why, false);
+        return meta.awaitDurableAsync(members.topology().failSeq()).thenApply(v -> changed);
     }
 
     /** As {@link #failLater}, on this thread. */
@@ -112,6 +118,7 @@ final class Failures {
             }
             m.state = MemberState.FAULTY;
             m.reason = why;
+            t.failed();
             t.bump();
             t.newGeneration();
             m.detach();

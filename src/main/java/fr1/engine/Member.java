@@ -97,8 +97,8 @@ final class Member {
         if (facts != null) {
             this.canonical = facts.canonical();
             this.fileKey = facts.fileKey();
-            this.local = facts.local();
         }
+        this.local = storage.local();
         this.storage = storage;
         this.meta = meta;
         this.unflushed.clear();

@@ -28,8 +28,9 @@ final class Members {
     private boolean closed;
     private boolean missedChanged;
     private long version;
+    private long failSeq;
 
-    private volatile Topology topology = new Topology(0, new Topology.Slot[0]);
+    private volatile Topology topology = new Topology(0, 0, new Topology.Slot[0]);
 
     Members(boolean async) {
         this.async = async;
@@ -89,6 +90,11 @@ final class Members {
 
         void setClean(boolean c) {
             clean = c;
+        }
+
+        /** A member was failed: writes that go on without it wait until this is durable. */
+        void failed() {
+            failSeq++;
         }
 
         void setClosed() {
@@ -184,7 +190,7 @@ final class Members {
         for (int i = 0; i < slots.length; i++) {
             slots[i] = slotOf(list.get(i));
         }
-        topology = new Topology(++version, slots);
+        topology = new Topology(++version, failSeq, slots);
     }
 
     // ---------------------------------------------------------------- the write path's calls (hot)
@@ -260,7 +266,8 @@ final class Members {
     }
 
     /** The superblock to write to each member that takes writes, with their records rotated. */
-    record PersistPlan(List<Topology.Slot> targets, List<fr1.meta.MetaStore> metas, List<Superblock> blocks) {
+    record PersistPlan(List<Topology.Slot> targets, List<fr1.meta.MetaStore> metas, List<Superblock> blocks,
+                       long failSeq) {
     }
 
     PersistPlan plan(UUID arrayUuid, fr1.meta.Layout layout) {
@@ -291,7 +298,7 @@ final class Members {
                         generation, records));
             }
             missedChanged = false;
-            return new PersistPlan(slots, metas, blocks);
+            return new PersistPlan(slots, metas, blocks, failSeq);
         });
     }
 

@@ -116,16 +116,15 @@ final class Membership implements AutoCloseable {
      */
     void down(String member) throws IOException {
         Member m = resolve(member);
-        String refusal = members.mutate(t -> {
-            if (m.state == MemberState.IN_SYNC && t.count(MemberState.IN_SYNC) == 1) {
-                return "member " + m.index + " is the last in-sync member; it stays in use";
-            }
-            m.manual = true;
-            return null;
-        });
+        String refusal = members.read(t -> m.state == MemberState.IN_SYNC && t.count(MemberState.IN_SYNC) == 1
+                ? "member " + m.index + " is the last in-sync member; it stays in use" : null);
         if (refusal != null) {
             throw new ArrayException(refusal);
         }
+        // As fail: forced first (bounded by io-timeout), so what it holds durably is not counted missed. A member
+        // that is really gone fails the force at once or at the deadline.
+        writes.flushMembers(false, m.index);
+        members.update(t -> m.manual = true);
         failures.failNow(m, "reported down", -1, -1, true);
     }
 

@@ -37,6 +37,11 @@ final class MetaWriter implements AutoCloseable {
     /** Bitmap page writes queued to write-behind members, in order, per member index. Guarded by itself. */
     private final CompletableFuture<?>[] wibTails = new CompletableFuture<?>[Mirror.MAX_MEMBERS];
     private Failures failures;
+    /** Member failures (Topology.failSeq) whose superblocks are written. */
+    private volatile long durableSeq;
+    /** Waiters for durableSeq, by the sequence they need. Guarded by itself. */
+    private final java.util.TreeMap<Long, CompletableFuture<Void>> waiters = new java.util.TreeMap<>();
+    private final java.util.concurrent.atomic.AtomicBoolean persistQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     MetaWriter(UUID arrayUuid, Layout layout, Members members, FanOut fanOut, boolean async) {
         this.arrayUuid = arrayUuid;
@@ -63,6 +68,67 @@ final class MetaWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Completes once the failures up to {@code seq} are in the superblocks (a persist is queued if needed). A write
+     * that went on without a failed member is acknowledged only then: until the survivors record the member as
+     * faulty, a crash could take the failed member as the source of recovery and undo the write.
+     */
+    CompletableFuture<Void> awaitDurableAsync(long seq) {
+        if (durableSeq >= seq) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> f;
+        synchronized (waiters) {
+            if (durableSeq >= seq) {
+                return CompletableFuture.completedFuture(null);
+            }
+            f = waiters.computeIfAbsent(seq, k -> new CompletableFuture<>());
+        }
+        persistLater();
+        return f;
+    }
+
+    /** As {@link #awaitDurableAsync}, blocking; a no-op (one volatile read) when nothing is pending. */
+    void awaitDurable(long seq) {
+        if (durableSeq < seq) {
+            try {
+                awaitDurableAsync(seq).join();
+            } catch (RuntimeException e) {
+                LOG.error("metadata update failed: {}", Mirror.reason(e));
+            }
+        }
+    }
+
+    /** Queues one persist on the metadata thread, unless one is queued and not started yet (group commit). */
+    void persistLater() {
+        if (persistQueued.compareAndSet(false, true)) {
+            try {
+                thread.execute(() -> {
+                    persistQueued.set(false);
+                    persist();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                persistQueued.set(false);
+                persist();
+            }
+        }
+    }
+
+    private void markDurable(long seq) {
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        synchronized (waiters) {
+            if (seq > durableSeq) {
+                durableSeq = seq;
+            }
+            var head = waiters.headMap(durableSeq, true);
+            done.addAll(head.values());
+            head.clear();
+        }
+        for (CompletableFuture<Void> f : done) {
+            f.complete(null);
+        }
+    }
+
     /** Writes the current state to the superblock of every member that takes writes. */
     void persist() {
         persistLock.lock();
@@ -83,9 +149,11 @@ final class MetaWriter implements AutoCloseable {
                     }
                 }
                 if (!again) {
+                    markDurable(plan.failSeq());
                     return;
                 }
             }
+            markDurable(members.topology().failSeq());
         } finally {
             persistLock.unlock();
         }

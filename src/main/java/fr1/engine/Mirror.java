@@ -100,7 +100,7 @@ public final class Mirror implements Volume, Closeable {
         late[0] = failures;
         meta.setFailures(failures);
         this.throttles = new Throttles(clock, options.resyncMinBps(), options.resyncMaxBps());
-        this.writes = new WritePath(layout, members, locks, wib, fanOut, behind, failures, throttles,
+        this.writes = new WritePath(layout, members, locks, wib, fanOut, behind, failures, meta, throttles,
                 options.async(), options.fsyncAll(), timeout);
         this.reads = new ReadPath(layout, members, fanOut, behind, failures, throttles);
         this.membership = new Membership(arrayUuid, layout, options, opener, members, failures, meta, writes, prober,

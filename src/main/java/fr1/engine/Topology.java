@@ -9,9 +9,11 @@ import java.util.concurrent.ExecutorService;
  * caught by its epoch (see {@link Members#noteWritten}).
  *
  * @param version increases with every change
+ * @param failSeq members failed so far: a write that went on without a member waits until the metadata that says
+ *                so is durable ({@link MetaWriter#awaitDurable})
  * @param slots   every member, in index order
  */
-record Topology(long version, Slot[] slots) {
+record Topology(long version, long failSeq, Slot[] slots) {
 
     /**
      * One member as it was when the snapshot was taken.

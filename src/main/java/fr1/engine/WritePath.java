@@ -27,13 +27,14 @@ final class WritePath {
     private final FanOut fanOut;
     private final WriteBehind behind;
     private final Failures failures;
+    private final MetaWriter meta;
     private final Throttles throttles;
     private final boolean async;
     private final boolean fsyncAll;
     private final long timeoutNanos;
 
     WritePath(Layout layout, Members members, StripeLocks locks, WriteIntent wib, FanOut fanOut, WriteBehind behind,
-              Failures failures, Throttles throttles, boolean async, boolean fsyncAll, long timeoutNanos) {
+              Failures failures, MetaWriter meta, Throttles throttles, boolean async, boolean fsyncAll, long timeoutNanos) {
         this.layout = layout;
         this.members = members;
         this.locks = locks;
@@ -41,6 +42,7 @@ final class WritePath {
         this.fanOut = fanOut;
         this.behind = behind;
         this.failures = failures;
+        this.meta = meta;
         this.throttles = throttles;
         this.async = async;
         this.fsyncAll = fsyncAll;
@@ -61,10 +63,12 @@ final class WritePath {
         List<CompletableFuture<Boolean>> failing = null;
         int inSyncDone = 0;
         IOException lastError = null;
+        long failSeq;
         StripeLocks.Held held = locks.lock(first, last);
         try {
             wib.markDirty(first, last);
             Topology t = members.topology();
+            failSeq = t.failSeq();
             Topology.Slot[] targets = new Topology.Slot[t.size()];
             int n = 0;
             Topology.Slot[] lagging = null;
@@ -88,7 +92,7 @@ final class WritePath {
             for (int i = 0; i < nl; i++) {
                 queued.add(behind.queue(lagging[i], src.duplicate(), offset, first, last));
             }
-            IOException[] errors = fanOut.run(targets, n, s -> s.storage().writeFully(src.duplicate(), offset));
+            IOException[] errors = fanOut.run(targets, n, FanOut.data(s -> s.storage().writeFully(src.duplicate(), offset)));
             for (int i = 0; i < n; i++) {
                 if (errors[i] == null) {
                     members.noteWritten(targets[i], first, last);
@@ -118,6 +122,9 @@ final class WritePath {
             held.unlock();
         }
         awaitAll(failing);
+        // Went on without a member whose failure is not recorded yet: acknowledged once it is (not holding the
+        // stripe locks meanwhile).
+        meta.awaitDurable(failSeq);
         if (inSyncDone == 0) {
             throw new NoCurrentMemberException("no in-sync member took the write at offset " + offset
                     + (lastError == null ? "" : ": " + Mirror.reason(lastError)));

@@ -17,11 +17,17 @@ public final class FileStorage implements Storage {
     private final Path path;
     private final FileChannel channel;
     private final boolean blockDevice;
+    private final boolean local;
 
-    private FileStorage(Path path, FileChannel channel, boolean blockDevice) {
+    /** File systems whose calls do not wait on a network or another process. */
+    private static final java.util.Set<String> LOCAL = java.util.Set.of("ext2", "ext3", "ext4", "xfs", "btrfs",
+            "tmpfs", "f2fs", "zfs", "jfs", "vfat", "exfat", "bcachefs");
+
+    private FileStorage(Path path, FileChannel channel, boolean blockDevice, boolean local) {
         this.path = path;
         this.channel = channel;
         this.blockDevice = blockDevice;
+        this.local = local;
     }
 
     /** Opens an existing path for reading and writing. */
@@ -30,7 +36,26 @@ public final class FileStorage implements Storage {
             throw new NoSuchFileException(path.toString(), null, "no such file");
         }
         boolean block = isBlockDevice(path);
-        return new FileStorage(path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE), block);
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return new FileStorage(path, ch, block, isLocal(path, block));
+    }
+
+    /** A regular file on a local disk file system; block devices other than nbd (whose server may be away). */
+    private static boolean isLocal(Path path, boolean block) {
+        try {
+            if (block) {
+                String name = path.toRealPath().getFileName().toString();
+                return !name.startsWith("nbd");
+            }
+            return LOCAL.contains(Files.getFileStore(path).type());
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public boolean local() {
+        return local;
     }
 
     private static boolean isBlockDevice(Path path) {

@@ -19,6 +19,15 @@ public interface Storage extends Closeable {
     /** Forces written data to stable storage (fdatasync). */
     void force() throws IOException;
 
+    /**
+     * True if calls return promptly unless the machine itself is in trouble (a local disk or tmpfs): the engine may
+     * then make them on the caller's thread instead of handing them to the member's pool. Network file systems,
+     * FUSE and nbd are not local: a call there can hang for as long as a server is away.
+     */
+    default boolean local() {
+        return false;
+    }
+
     /** Current length in bytes. */
     long capacity() throws IOException;
 

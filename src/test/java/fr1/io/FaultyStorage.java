@@ -26,6 +26,8 @@ public final class FaultyStorage implements Storage {
         private final AtomicReference<Fault> fault = new AtomicReference<>(Fault.NONE);
         private final AtomicInteger countdown = new AtomicInteger();
         private volatile CountDownLatch hang = new CountDownLatch(0);
+        /** Reported as local storage: the engine calls it on the caller's thread. */
+        private volatile boolean local;
         private final AtomicInteger writes = new AtomicInteger();
         private final AtomicInteger reads = new AtomicInteger();
         private volatile long writeDelayMillis;
@@ -73,6 +75,16 @@ public final class FaultyStorage implements Storage {
         this.fs = shared;
     }
 
+    /** Makes the engine treat this member as local (inline calls) or not (hand-offs, the default here). */
+    public void local(boolean on) {
+        fs.local = on;
+    }
+
+    @Override
+    public boolean local() {
+        return fs.local;
+    }
+
     public Faults faults() {
         return fs;
     }
@@ -80,10 +92,12 @@ public final class FaultyStorage implements Storage {
     public void set(Fault f) {
         if (f == Fault.HANG) {
             fs.hang = new CountDownLatch(1);
+            fs.fault.set(f);
         } else {
+            // The fault first, then the release: a released call must not see HANG still set.
+            fs.fault.set(f);
             fs.hang.countDown();
         }
-        fs.fault.set(f);
     }
 
     /** Fails every call (EIO) after {@code n} more successful calls. */
@@ -131,6 +145,10 @@ public final class FaultyStorage implements Storage {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new java.io.InterruptedIOException();
+                }
+                if (fs.fault.get() == Fault.HANG) {
+                    // Released by close, not by the test: the call fails as one on a closed descriptor would.
+                    throw new IOException("Input/output error (hung call ended by close)");
                 }
                 checkFaults(isWrite);
             }

@@ -101,7 +101,7 @@ public final class Mirror implements Volume, Closeable {
         this.opener = opener;
         this.async = options.async();
         this.throttle = Throttle.system(options.resyncMinBps(), options.resyncMaxBps());
-        this.wib = new WriteIntent(this::writeWibPages, dirty);
+        this.wib = new WriteIntent(this::writeWibPages, layout, dirty);
     }
 
     // ---------------------------------------------------------------- create
@@ -258,7 +258,7 @@ public final class Mirror implements Volume, Closeable {
         } else {
             Member fastest = null;
             long best = Long.MAX_VALUE;
-            byte[] page0 = fr1.meta.WibPages.encode(0, wib.snapshot());
+            byte[] page0 = wib.encodedPage(0);
             for (Member m : live) {
                 long min = Long.MAX_VALUE;
                 for (int i = 0; i < 3; i++) {
@@ -1300,6 +1300,17 @@ public final class Mirror implements Volume, Closeable {
                 LOG.error("housekeeping failed: {}", reason(e));
             }
         }
+    }
+
+    /** True if a write holds the stripe of any chunk of {@code first..last} now. */
+    private boolean writeInFlight(int first, int last) {
+        // Chunk c is stripe c % STRIPES: STRIPES consecutive chunks cover every stripe.
+        for (long c = first; c <= last && c < (long) first + STRIPES; c++) {
+            if (writeInFlight((int) c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True if a write holds chunk {@code c}'s stripe now. */

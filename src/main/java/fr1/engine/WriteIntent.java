@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Clearing, and the contract with the caller</h2>
  * Clearing is lazy: {@link #sweep} clears a bit once no write marked any of its chunks for {@link #quietSweeps}
- * whole sweep periods (the periods between the last {@code quietSweeps + 1} calls of sweep; bits given at
- * construction count as marked then), and only if the caller says no write is in flight on its chunks. The caller
+ * whole sweep periods, and only if the caller says no write is in flight on its chunks. Precisely: a period ends at
+ * each call of sweep (the first began at construction); a bit marked during period {@code p} (bits given at
+ * construction count as marked during the first) is cleared at the earliest by the sweep that ends period
+ * {@code p + quietSweeps}, if no mark came since. The caller
  * must:
  * <ol>
  * <li>hold, from before {@link #markDirty} until the write's data is on every member (including queued
@@ -107,6 +109,8 @@ final class WriteIntent {
     private IOException lastFailure;
     private long failedUpTo = -1;
     private long commits;
+    /** Bits a sweep would have cleared but found a write in flight on (the race the class doc describes). */
+    private long sweepKept;
 
     WriteIntent(PageSink sink, Layout layout, RoaringBitmap initiallyDirty) {
         this(sink, layout.chunks(), layout.chunksPerBit(), DEFAULT_QUIET_SWEEPS, initiallyDirty,
@@ -145,12 +149,13 @@ final class WriteIntent {
         for (int i = 0; i < quietSweeps; i++) {
             recent[i] = new RoaringBitmap();
         }
-        RoaringBitmap initialBits = toBits(initiallyDirty);
-        initialBits.forEach((int b) -> {
+        toBits(initiallyDirty).forEach((int b) -> {
+            // Durable already (read from disk), and counted as marked in the first period.
             setPageBits(b, b);
             WORDS.getAndBitwiseOr(durable, b >>> 6, 1L << b);
+            WORDS.getAndBitwiseOr(touched, b >>> 6, 1L << b);
         });
-        recent[0] = initialBits;
+        pagesToWrite.clear();
         if (disabled && WARNED.compareAndSet(false, true)) {
             LOG.warn("{}=true: the write-intent bitmap is off, a crash will not know which chunks to resync "
                     + "(for benchmarks only)", NO_BITMAP_PROPERTY);
@@ -351,6 +356,7 @@ final class WriteIntent {
                         int lastChunk = (int) Math.min(chunks - 1L, ((long) b << shift) + (1L << shift) - 1);
                         if (inFlight.inFlight(firstChunk, lastChunk)) {
                             WORDS.getAndBitwiseOr(durable, b >>> 6, m); // never cleared on disk: still durable
+                            sweepKept++;
                             continue;
                         }
                         clear |= 1L << bit;
@@ -448,6 +454,16 @@ final class WriteIntent {
         lock.lock();
         try {
             return commits;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bits a sweep kept because a write was in flight on them, so far (for tests). */
+    long sweepKept() {
+        lock.lock();
+        try {
+            return sweepKept;
         } finally {
             lock.unlock();
         }

@@ -338,6 +338,45 @@ class WriteIntentTest {
     }
 
     /**
+     * The interleaving that matters, made deterministic: a write takes its chunk's lock right after the sweep asked
+     * about that chunk (and heard "not in flight"), and marks it before the sweep's clear is written. It must not
+     * take the fast path on the bit being cleared: once its markDirty returned, the bit must be on disk.
+     */
+    @Test
+    void aWriteArrivingJustAfterTheSweepAskedIsNotLost() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            Disk disk = new Disk();
+            WriteIntent wi = intent(disk, 16, 4, 1);
+            wi.markDirty(5, 5);
+            wi.sweep((a, b) -> false); // ends the period of the mark
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicBoolean returned = new AtomicBoolean();
+            AtomicReference<Thread> writer = new AtomicReference<>();
+            wi.sweep((a, b) -> {
+                Thread w = Thread.ofPlatform().start(() -> {
+                    try {
+                        wi.markDirty(6, 6);
+                        returned.set(true);
+                    } catch (Throwable t) {
+                        failure.set(t);
+                    }
+                });
+                writer.set(w);
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (!returned.get() && w.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                return false; // it was not in flight when asked
+            });
+            boolean tookFastPath = returned.get();
+            writer.get().join();
+            assertEquals(null, failure.get());
+            assertFalse(tookFastPath, "the write skipped the commit of a bit the sweep was clearing");
+            assertTrue(disk.dirty(16, 4).contains(6), "a write returned from markDirty with its bit cleared on disk");
+        });
+    }
+
+    /**
      * Writers hold a chunk's lock around markDirty and the data write, as Mirror does; a sweeper sweeps without
      * pause. While a writer holds its lock after markDirty returned, the chunk must be dirty on disk. Runs until the
      * race happened: a sweep cleared the durable bit of a chunk a writer held, found it in flight, and kept it.
@@ -345,7 +384,7 @@ class WriteIntentTest {
     @Test
     void aSweepRacingWritesNeverClearsABitUnderAWrite() {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
-            int chunks = 64;
+            int chunks = 16;
             int perBit = 4;
             Disk disk = new Disk();
             WriteIntent wi = intent(disk, chunks, perBit, 1);
@@ -378,13 +417,16 @@ class WriteIntentTest {
                                 wi.markDirty(c, c);
                                 marks.incrementAndGet();
                                 assertTrue(disk.dirty(chunks, perBit).contains(c), "chunk " + c + " not on disk");
-                                for (int spin = r.nextInt(200); spin > 0; spin--) {
+                                for (int spin = r.nextInt(2000); spin > 0; spin--) {
                                     Thread.onSpinWait(); // the data write
                                 }
                                 assertTrue(disk.dirty(chunks, perBit).contains(c),
                                         "chunk " + c + " cleared on disk under a write");
                             } finally {
                                 locks[c].unlock();
+                            }
+                            for (int spin = r.nextInt(2000); spin > 0; spin--) {
+                                Thread.onSpinWait(); // quiet, so that sweeps find bits to clear
                             }
                         }
                     } catch (Throwable e) {
@@ -397,7 +439,8 @@ class WriteIntentTest {
             long cleared = 0;
             try {
                 while (failure.get() == null && System.nanoTime() < deadline
-                        && (wi.sweepKept() < 20 || cleared < 20 || marks.get() <= disk.writes())) {
+                        && (sweeps < 100_000 || wi.sweepKept() < 200 || cleared < 200
+                        || marks.get() <= disk.writes())) {
                     long w = disk.writes();
                     wi.sweep(inFlight);
                     if (disk.writes() > w) {
@@ -414,9 +457,9 @@ class WriteIntentTest {
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
             }
-            assertTrue(wi.sweepKept() >= 20, "the race did not happen: kept " + wi.sweepKept() + " in " + sweeps
+            assertTrue(wi.sweepKept() >= 200, "the race did not happen: kept " + wi.sweepKept() + " in " + sweeps
                     + " sweeps");
-            assertTrue(cleared >= 20, "sweeps cleared nothing");
+            assertTrue(cleared >= 200, "sweeps cleared too little: " + cleared);
             assertTrue(marks.get() > disk.writes(), "no mark took the fast path: " + marks.get() + " marks, "
                     + disk.writes() + " commits");
         });

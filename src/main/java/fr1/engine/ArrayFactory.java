@@ -117,7 +117,7 @@ final class ArrayFactory {
      * comparing resolved paths alone does not see.
      */
     static Object identity(Path p) {
-        Path c = Mirror.canonical(p);
+        Path c = MemberPaths.canonical(p);
         Object key = fileKey(c);
         if (key != null) {
             return key;

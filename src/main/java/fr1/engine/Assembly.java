@@ -39,7 +39,7 @@ record Assembly(Layout layout, UUID arrayUuid, Superblock authority, Map<Integer
         try {
             Map<Object, Path> seen = new HashMap<>();
             for (Path p : paths) {
-                Path real = Mirror.canonical(p);
+                Path real = MemberPaths.canonical(p);
                 Path before = seen.putIfAbsent(ArrayFactory.identity(p), p);
                 if (before != null) {
                     throw new ArrayException(p + " and " + before + " are the same file (" + real + ")");

@@ -5,71 +5,79 @@ import fr1.meta.MetaStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
- * One member slot of the array at run time. Its I/O runs on its own bounded pool of platform threads, so a call
- * stuck in the kernel (NFS, SSHFS, a paused nbd) holds only this member's threads, never a caller's: callers wait
- * with a deadline and fail the member when it passes.
+ * One member slot of the array: its record (state, missed set, metadata pair) and, while attached, its storage and
+ * I/O pool. Its I/O runs on its own bounded pool of platform threads, so a call stuck in the kernel (NFS, SSHFS, a
+ * paused nbd) holds only this member's threads; callers wait with a deadline and fail the member when it passes.
+ *
+ * <p>The record fields are part of the member table: they are read and written only under {@link Members}'s lock
+ * (the table publishes them to the I/O paths as an immutable {@link Topology}). What the member owns itself:
+ * its latency estimate (volatile), its epoch (volatile) and its {@link Unflushed} set (its own lock).
  */
 final class Member {
 
     final int index;
     final UUID uuid;
 
-    // Guarded by Mirror.stateLock.
+    // ---- guarded by Members.lock
     Path path;
+    /** The path canonicalised (links resolved) when the member was attached or assembled: commands naming it by
+     *  path are matched against this, never by touching the member's file system again. */
+    Path canonical;
+    /** Identity (device, inode) of the path when it was attached: a path that later names another file is failed. */
+    Object fileKey;
+    /** On a local file system: calls may run on the caller's thread. */
+    boolean local;
     MemberState state;
+    String reason;
     RoaringBitmap missed = new RoaringBitmap();
+    /** Chunks of calls that failed on it while its failure was still being handled: missed once it is faulty. */
+    RoaringBitmap pendingMissed = new RoaringBitmap();
     long lastEvents;
     UUID generation;
     long prevEvents;
     UUID prevGeneration;
     long lastResyncChunks;
-    String reason;
     int flags;
     Storage storage;
     MetaStore meta;
     ExecutorService io;
-    /** Identity (device, inode) of the path when it was opened: a path that later names another file is failed. */
-    Object fileKey;
     /** Failed by the operator or an agent ("down"): the prober leaves it alone until add or up. */
     boolean manual;
-    /** When the prober may look at it next, and the back-off after that. */
-    long nextProbeNanos;
-    long probeBackoffNanos;
-    /** The probe running now, if any: never more than one per member, so a hung path holds one thread. */
-    Future<?> probing;
-    long lastProbeLogNanos;
-    /** The path check running now (housekeeper thread only), and when it started. */
-    Future<Object> pathCheck;
-    long pathCheckStarted;
-
-    /** Write-behind (async mode): may lag; its writes are queued, in order per chunk stripe. Guarded by stateLock. */
+    /** Async mode: it may lag; its writes are queued ({@link WriteBehind}). */
     boolean writeBehind;
-    /** Bounds the writes queued to it (write-behind-max). */
-    java.util.concurrent.Semaphore behindPermits;
-    /** Writes queued to it per chunk stripe: a stripe with any is never read from this member. */
-    java.util.concurrent.atomic.AtomicIntegerArray behindStripes;
-    /** The last queued write per stripe: the next one to an overlapping range runs after it. */
-    final java.util.concurrent.ConcurrentHashMap<Integer, java.util.concurrent.CompletableFuture<Void>> tails =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    final AtomicInteger lag = new AtomicInteger();
-    /** Bitmap page writes queued to a write-behind member, in order. Guarded by Mirror.stateLock. */
-    java.util.concurrent.CompletableFuture<Void> wibTail = java.util.concurrent.CompletableFuture.completedFuture(null);
-    /** Recent I/O latency (exponentially weighted), for choosing where to read. */
+
+    // ---- owned by the member
+    /** Increases on every detach: a call that started on an earlier incarnation is told apart. */
+    private volatile int epoch;
+    /** Chunks written to it whose force has not succeeded yet: what it may lose if it fails now. */
+    final Unflushed unflushed = new Unflushed();
+    /** Recent I/O latency (exponentially weighted), for choosing where to read and what to call inline. */
     private volatile double latencyNanos;
+    /**
+     * Pools of earlier incarnations that may still run a call (stuck in the kernel). The member is not re-added
+     * until they are done: a stale write landing after a resync would undo it.
+     */
+    private final List<ExecutorService> retired = new CopyOnWriteArrayList<>();
+
+    Member(int index, UUID uuid) {
+        this.index = index;
+        this.uuid = uuid;
+    }
+
+    int epoch() {
+        return epoch;
+    }
 
     void observe(long nanos) {
         double l = latencyNanos;
@@ -80,19 +88,21 @@ final class Member {
         return latencyNanos;
     }
 
-    Member(int index, UUID uuid) {
-        this.index = index;
-        this.uuid = uuid;
-        this.behindStripes = new java.util.concurrent.atomic.AtomicIntegerArray(4096);
-        this.behindPermits = new java.util.concurrent.Semaphore(256);
-    }
-
-    /** Gives the member a freshly opened storage and a new I/O pool (the old pool may hold stuck threads). */
-    void attach(Storage storage, MetaStore meta, int threads) {
+    /**
+     * Gives the member freshly opened storage and a new I/O pool (the old pool may hold stuck threads). The path's
+     * identity was read by the caller off every lock ({@link PathFacts}). Caller holds Members.lock.
+     */
+    void attach(Storage storage, MetaStore meta, int threads, PathFacts facts) {
         detach();
-        this.fileKey = fileKey(path);
+        if (facts != null) {
+            this.canonical = facts.canonical();
+            this.fileKey = facts.fileKey();
+            this.local = facts.local();
+        }
         this.storage = storage;
         this.meta = meta;
+        this.unflushed.clear();
+        this.pendingMissed = new RoaringBitmap();
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> {
@@ -104,44 +114,9 @@ final class Member {
         this.io = pool;
     }
 
-    /** The (device, inode) of a path, or null if it cannot be read. */
-    static Object fileKey(Path p) {
-        if (p == null) {
-            return null;
-        }
-        try {
-            return java.nio.file.Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    /**
-     * Pools of earlier incarnations that may still run a call (stuck in the kernel, or queued write-behind writes).
-     * The member is not re-added until they are done: a stale write landing after a resync would undo it.
-     */
-    private final java.util.List<ExecutorService> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    /** True if no call from before the last failure can still reach the member. */
-    boolean quiesced() {
-        retired.removeIf(ExecutorService::isTerminated);
-        return retired.isEmpty();
-    }
-
-    /** Waits up to {@code timeout} for {@link #quiesced()}. */
-    boolean awaitQuiesced(Duration timeout) throws InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        for (ExecutorService pool : retired) {
-            long left = end - System.nanoTime();
-            if (left <= 0 || !pool.awaitTermination(left, TimeUnit.NANOSECONDS)) {
-                return quiesced();
-            }
-        }
-        return quiesced();
-    }
-
     /** Drops the storage: no new I/O; calls stuck in the kernel finish (or not) on their own threads. */
     void detach() {
+        epoch++;
         if (io != null) {
             io.shutdown();
             retired.add(io);
@@ -162,40 +137,27 @@ final class Member {
         }
     }
 
-    /** Submits a call to this member's pool; a member without storage fails at once. */
-    <T> Future<T> submit(ExecutorService pool, Callable<T> call) throws IOException {
-        if (pool == null) {
-            throw new IOException("member " + index + " is not attached");
-        }
-        try {
-            return pool.submit(call);
-        } catch (RejectedExecutionException e) {
-            throw new IOException("member " + index + " is shutting down");
-        }
+    /** True if no call from before the last failure can still reach the member. */
+    boolean quiesced() {
+        retired.removeIf(ExecutorService::isTerminated);
+        return retired.isEmpty();
     }
 
-    /** Waits for a submitted call until the deadline; an error or a missed deadline is an IOException. */
-    static <T> T await(Future<T> f, long deadlineNanos, int index) throws IOException {
-        try {
-            long left = deadlineNanos - System.nanoTime();
-            return f.get(Math.max(0, left), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            f.cancel(false);
-            throw new MemberTimeoutException("member " + index + " did not answer in time");
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
+    /** Waits up to {@code timeout} for {@link #quiesced()}. */
+    boolean awaitQuiesced(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        for (ExecutorService pool : retired) {
+            long left = end - System.nanoTime();
+            if (left <= 0 || !pool.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+                return quiesced();
             }
-            throw new IOException("member " + index + ": " + c, c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted waiting for member " + index);
         }
+        return quiesced();
     }
 
-    static long deadline(Duration timeout) {
-        return System.nanoTime() + timeout.toNanos();
+    /** Threads of retired pools, for close: their pools are shut down; a hung call keeps its thread. */
+    List<ExecutorService> retiredPools() {
+        return List.copyOf(retired);
     }
 
     String describe() {

@@ -6,6 +6,8 @@ import java.util.function.LongSupplier;
  * Paces background copying (resync, check) like md's speed_limit_min/max: at most {@code maxBps} while the array
  * is otherwise idle, at most {@code minBps} while foreground I/O is going on (it gets the rest), never slower than
  * that floor. A limit of 0 means unlimited. The clock and the sleep are injected so tests need not wait.
+ * One instance per copying thread (resync, scrub): its window is not thread-safe. Several share the foreground
+ * record through {@link Throttles}.
  */
 final class Throttle {
 
@@ -24,16 +26,24 @@ final class Throttle {
     private final LongSupplier clock;
     private final Sleeper sleeper;
     private volatile long lastForeground = Long.MIN_VALUE / 2;
+    /** When foreground I/O last happened: this throttle's own record, or one shared by several throttles. */
+    private final LongSupplier foregroundAt;
     // Used by the one copying thread only.
     private long windowStart;
     private long windowBytes;
     private long windowLimit = -1;
 
     Throttle(long minBps, long maxBps, LongSupplier clock, Sleeper sleeper) {
+        this(minBps, maxBps, clock, sleeper, null);
+    }
+
+    /** A throttle that reads the time of the last foreground I/O from {@code foregroundAt} (see Throttles). */
+    Throttle(long minBps, long maxBps, LongSupplier clock, Sleeper sleeper, LongSupplier foregroundAt) {
         this.minBps = minBps;
         this.maxBps = maxBps;
         this.clock = clock;
         this.sleeper = sleeper;
+        this.foregroundAt = foregroundAt == null ? () -> lastForeground : foregroundAt;
     }
 
     static Throttle system(long minBps, long maxBps) {
@@ -47,7 +57,7 @@ final class Throttle {
 
     /** The limit that applies now, in bytes per second; 0 = unlimited. */
     long limitNow() {
-        boolean busy = clock.getAsLong() - lastForeground < BUSY_WINDOW_NANOS;
+        boolean busy = clock.getAsLong() - foregroundAt.getAsLong() < BUSY_WINDOW_NANOS;
         if (!busy) {
             return maxBps;
         }

@@ -3,6 +3,7 @@ package fr1.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr1.io.FaultyStorage.Fault;
 import java.nio.ByteBuffer;
@@ -41,7 +42,15 @@ class ConcurrencyTest {
             long region = SIZE / writers;
             byte[] model = new byte[(int) SIZE];
             AtomicBoolean stop = new AtomicBoolean();
-            try (Mirror m = t.open()) {
+            AtomicBoolean writing = new AtomicBoolean(true);
+            // Events seen while the writers ran: the races this test is about must have happened.
+            List<EventListener.MirrorEvent> during = new java.util.concurrent.CopyOnWriteArrayList<>();
+            EventListener record = e -> {
+                if (writing.get()) {
+                    during.add(e);
+                }
+            };
+            try (Mirror m = t.open(t.paths, TestArray.fastOptions().withEvents(record))) {
                 ExecutorService pool = Executors.newFixedThreadPool(writers + 1);
                 List<Future<?>> futures = new ArrayList<>();
                 for (int w = 0; w < writers; w++) {
@@ -64,7 +73,7 @@ class ConcurrencyTest {
                         return null;
                     }));
                 }
-                Future<?> chaos = pool.submit(() -> {
+                Future<Integer> chaos = pool.submit(() -> {
                     Random r = new Random(99);
                     int cycles = 0;
                     while (!stop.get()) {
@@ -92,8 +101,17 @@ class ConcurrencyTest {
                 for (Future<?> f : futures) {
                     f.get();
                 }
+                writing.set(false);
                 stop.set(true);
-                chaos.get();
+                int cycles = chaos.get();
+                long ioFailures = count(during, "member-failed", d -> !d.equals("failed by operator"));
+                long operatorFailures = count(during, "member-failed", d -> d.equals("failed by operator"));
+                long readds = count(during, "member-added", d -> true);
+                long resyncs = count(during, "resync-started", d -> true);
+                String seen = cycles + " cycles, " + ioFailures + " failures by I/O errors, " + operatorFailures
+                        + " by the operator, " + readds + " re-adds, " + resyncs + " resyncs started, while writing";
+                assertTrue(cycles >= 5, seen);
+                assertTrue(ioFailures >= 1 && operatorFailures >= 1 && readds >= 2 && resyncs >= 1, seen);
                 pool.shutdown();
                 t.fault(1).set(Fault.NONE);
                 if (!m.status().members().get(1).state().equals("in_sync")) {
@@ -112,6 +130,11 @@ class ConcurrencyTest {
             assertArrayEquals(model, t.image(0));
             assertArrayEquals(model, t.image(1));
         });
+    }
+
+    static long count(List<EventListener.MirrorEvent> events, String name,
+                      java.util.function.Predicate<String> detail) {
+        return events.stream().filter(e -> e.name().equals(name) && detail.test(String.valueOf(e.detail()))).count();
     }
 
     /** Overlapping concurrent writes reach both members in the same order. */

@@ -21,6 +21,10 @@ final class TestArray {
     final Map<Path, FaultyStorage.Faults> shared = new ConcurrentHashMap<>();
     final long size;
     final int chunk;
+    /** Opens of a path block while it has a latch here (a dead NFS server at open time), deaf to interrupts. */
+    private final Map<Path, java.util.concurrent.CountDownLatch> openHangs = new ConcurrentHashMap<>();
+    /** Calls blocked in such an open now, per path: each is a thread the engine cannot get back. */
+    private final Map<Path, java.util.concurrent.atomic.AtomicInteger> blockedOpens = new ConcurrentHashMap<>();
 
     /** One write-intent bit per chunk, so tests can count chunks exactly (fr1 create's default is coarser). */
     TestArray(Path dir, int members, long size, int chunk) throws IOException {
@@ -52,11 +56,61 @@ final class TestArray {
 
     Mirror open(List<Path> which, MirrorOptions options) throws IOException {
         return Mirror.open(which, options, p -> {
+            awaitOpenRelease(p);
             FaultyStorage f = new FaultyStorage(FileStorage.open(p), shared.computeIfAbsent(p,
                     k -> new FaultyStorage.Faults()));
             faults.put(p, f);
             return f;
         });
+    }
+
+    /** From now on, opening member {@code i}'s path blocks until {@link #releaseOpens}. */
+    void hangOpens(int i) {
+        openHangs.put(key(paths.get(i)), new java.util.concurrent.CountDownLatch(1));
+    }
+
+    void releaseOpens(int i) {
+        java.util.concurrent.CountDownLatch l = openHangs.remove(key(paths.get(i)));
+        if (l != null) {
+            l.countDown();
+        }
+    }
+
+    /** Threads blocked right now in an open of member {@code i}'s path. */
+    int blockedOpens(int i) {
+        java.util.concurrent.atomic.AtomicInteger n = blockedOpens.get(key(paths.get(i)));
+        return n == null ? 0 : n.get();
+    }
+
+    private static Path key(Path p) {
+        return p.toAbsolutePath().normalize();
+    }
+
+    /** An open that hangs in the kernel: Thread.interrupt does not end it, only the release does. */
+    private void awaitOpenRelease(Path p) {
+        java.util.concurrent.CountDownLatch hang = openHangs.get(key(p));
+        if (hang == null) {
+            return;
+        }
+        java.util.concurrent.atomic.AtomicInteger n = blockedOpens.computeIfAbsent(key(p),
+                k -> new java.util.concurrent.atomic.AtomicInteger());
+        n.incrementAndGet();
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    hang.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            n.decrementAndGet();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     FaultyStorage fault(int member) {

@@ -29,6 +29,34 @@ public final class FaultyStorage implements Storage {
         private final AtomicInteger writes = new AtomicInteger();
         private final AtomicInteger reads = new AtomicInteger();
         private volatile long writeDelayMillis;
+        private final AtomicInteger failNext = new AtomicInteger();
+        private final AtomicInteger errors = new AtomicInteger();
+        private final AtomicInteger forces = new AtomicInteger();
+        private volatile long rangeDelayFrom;
+        private volatile long rangeDelayTo;
+        private volatile long rangeDelayMillis;
+    }
+
+    /** Writes that start in [from, to) take this long first (a slow region, e.g. the metadata area). 0: off. */
+    public void delayWritesIn(long from, long to, long millis) {
+        fs.rangeDelayFrom = from;
+        fs.rangeDelayTo = to;
+        fs.rangeDelayMillis = millis;
+    }
+
+    /** The next {@code n} calls fail with EIO, whatever the fault switch says; later calls are served again. */
+    public void failNext(int n) {
+        fs.failNext.set(n);
+    }
+
+    /** Errors injected so far (every fault that threw, counted when thrown). */
+    public int errors() {
+        return fs.errors.get();
+    }
+
+    /** Forces that passed the fault check so far: each one made durable every write that returned before it. */
+    public int forces() {
+        return fs.forces.get();
     }
 
     /** Every write takes this long first (a slow remote member). */
@@ -73,6 +101,22 @@ public final class FaultyStorage implements Storage {
     }
 
     private void check(boolean isWrite) throws IOException {
+        try {
+            checkFaults(isWrite);
+        } catch (IOException e) {
+            fs.errors.incrementAndGet();
+            throw e;
+        }
+    }
+
+    private void checkFaults(boolean isWrite) throws IOException {
+        int n = fs.failNext.get();
+        while (n > 0 && !fs.failNext.compareAndSet(n, n - 1)) {
+            n = fs.failNext.get();
+        }
+        if (n > 0) {
+            throw new IOException("Input/output error (injected, one-off)");
+        }
         switch (fs.fault.get()) {
             case NONE, SHORT_WRITE -> { }
             case EIO -> throw new IOException("Input/output error (injected)");
@@ -88,7 +132,7 @@ public final class FaultyStorage implements Storage {
                     Thread.currentThread().interrupt();
                     throw new java.io.InterruptedIOException();
                 }
-                check(isWrite);
+                checkFaults(isWrite);
             }
             case FAIL_AFTER -> {
                 if (fs.countdown.getAndDecrement() <= 0) {
@@ -108,9 +152,13 @@ public final class FaultyStorage implements Storage {
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
         check(true);
-        if (fs.writeDelayMillis > 0) {
+        long delay = fs.writeDelayMillis;
+        if (fs.rangeDelayMillis > 0 && position >= fs.rangeDelayFrom && position < fs.rangeDelayTo) {
+            delay += fs.rangeDelayMillis;
+        }
+        if (delay > 0) {
             try {
-                Thread.sleep(fs.writeDelayMillis);
+                Thread.sleep(delay);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException();
@@ -130,6 +178,7 @@ public final class FaultyStorage implements Storage {
     @Override
     public void force() throws IOException {
         check(true);
+        fs.forces.incrementAndGet();
         inner.force();
     }
 

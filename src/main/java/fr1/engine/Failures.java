@@ -1,0 +1,163 @@
+package fr1.engine;
+
+import java.util.concurrent.CompletableFuture;
+import org.roaringbitmap.RoaringBitmap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Marks members faulty, and decides what a failed member misses: the chunks written to it since its last
+ * successful force (it may have acknowledged them without making them durable) and the range of the call that
+ * failed; every later write to it goes into its missed set as it happens. The last in-sync member is never failed:
+ * with it gone there is nothing left to serve, so the caller gets the error instead, as md does.
+ */
+final class Failures {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Failures.class);
+
+    /** Told when a member was failed (the prober schedules its first probe). */
+    @FunctionalInterface
+    interface Listener {
+        void failed(Member m);
+    }
+
+    private final Members members;
+    private final MetaWriter meta;
+    private final WriteBehind behind;
+    private final Events events;
+    private final Listener listener;
+    private final boolean async;
+    private final long drainNanos;
+
+    Failures(Members members, MetaWriter meta, WriteBehind behind, Events events, Listener listener, boolean async,
+             long ioTimeoutNanos) {
+        this.members = members;
+        this.meta = meta;
+        this.behind = behind;
+        this.events = events;
+        this.listener = listener;
+        this.async = async;
+        this.drainNanos = ioTimeoutNanos * 2;
+    }
+
+    /**
+     * A call to {@code slot}'s member failed: the chunks first..last (-1: none) are recorded at once (so they are
+     * missed whatever happens next), and the member is failed on the metadata thread. The future completes (true if
+     * the state changed) once the change is durable; callers holding stripe locks release them before waiting.
+     */
+    CompletableFuture<Boolean> failLater(Topology.Slot slot, String why, int first, int last) {
+        Member m = slot.member();
+        record(m, slot.epoch(), first, last);
+        return meta.submit(() -> change(m, slot.epoch(), why, true));
+    }
+
+    /** As {@link #failLater}, on this thread. */
+    boolean failNow(Topology.Slot slot, String why, int first, int last) {
+        record(slot.member(), slot.epoch(), first, last);
+        return change(slot.member(), slot.epoch(), why, true);
+    }
+
+    /** As {@link #failNow(Topology.Slot, String, int, int)}, without persisting (the persist in progress will). */
+    boolean failNowQuiet(Topology.Slot slot, String why) {
+        return change(slot.member(), slot.epoch(), why, false);
+    }
+
+    /** As {@link #failLater}, on this thread, for the member as it is now. */
+    boolean failNow(Member m, String why, int first, int last, boolean persist) {
+        int epoch = m.epoch();
+        record(m, epoch, first, last);
+        return change(m, epoch, why, persist);
+    }
+
+    /**
+     * Records that chunks first..last failed on {@code m} in its incarnation {@code epoch}: missed now if it is
+     * faulty, or re-added since (a resync copies them); pending until its failure is handled if it is still in use.
+     */
+    private void record(Member m, int epoch, int first, int last) {
+        if (first < 0) {
+            return;
+        }
+        members.update(t -> {
+            boolean current = m.epoch() == epoch;
+            if (m.state == MemberState.FAULTY || (!current && m.state == MemberState.RECOVERING)) {
+                m.missed.add((long) first, (long) last + 1);
+                t.missedChanged();
+            } else if (current && (m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING)) {
+                m.pendingMissed.add((long) first, (long) last + 1);
+            }
+        });
+    }
+
+    /** Marks {@code m} faulty if it is still the incarnation {@code epoch} and not the last in-sync member. */
+    private boolean change(Member m, int epoch, String why, boolean persist) {
+        if (async && lastSynchronous(m)) {
+            // Writes acknowledged on m alone are still queued to the write-behind members. Until those have them, m
+            // is the only member holding them: it stays recorded in sync while the queues drain, so a crash now
+            // recovers from m, not from a lagging member (which would undo acknowledged writes).
+            behind.drain(-1, drainNanos);
+        }
+        int[] epochAfter = {-1};
+        boolean[] last = {false};
+        boolean changed = members.mutate(t -> {
+            if (m.epoch() != epoch) {
+                return false;
+            }
+            if (m.state == MemberState.IN_SYNC && t.count(MemberState.IN_SYNC) == 1) {
+                last[0] = true;
+                m.pendingMissed = new RoaringBitmap();
+                return false;
+            }
+            if (m.state != MemberState.IN_SYNC && m.state != MemberState.RECOVERING) {
+                return false;
+            }
+            m.state = MemberState.FAULTY;
+            m.reason = why;
+            t.bump();
+            t.newGeneration();
+            m.detach();
+            epochAfter[0] = m.epoch();
+            m.missed.or(m.pendingMissed);
+            m.pendingMissed = new RoaringBitmap();
+            t.missedChanged();
+            return true;
+        });
+        if (!changed) {
+            if (last[0]) {
+                LOG.error("{}: {}; it is the last in-sync member, so it stays in the array", m.describe(), why);
+            }
+            return false;
+        }
+        // Read after the state changed: a write that lands later sees the new epoch and adds its own chunks.
+        RoaringBitmap atRisk = m.unflushed.atRisk();
+        if (!atRisk.isEmpty()) {
+            members.update(t -> {
+                if (m.epoch() == epochAfter[0] && m.state == MemberState.FAULTY) {
+                    m.missed.or(atRisk);
+                    t.missedChanged();
+                }
+            });
+        }
+        listener.failed(m);
+        LOG.warn("{} failed: {}", m.describe(), why);
+        events.emit("member-failed", m, why);
+        if (persist) {
+            meta.persist();
+        }
+        return true;
+    }
+
+    /** True if {@code m} is the only in-sync member that is not write-behind (async mode). */
+    private boolean lastSynchronous(Member m) {
+        return members.read(t -> {
+            if (m.state != MemberState.IN_SYNC || m.writeBehind) {
+                return false;
+            }
+            for (Member o : t.all()) {
+                if (o != m && o.state == MemberState.IN_SYNC && !o.writeBehind) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+}

@@ -1,0 +1,267 @@
+package fr1.engine;
+
+import fr1.meta.Layout;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * check and repair: every chunk read from every in-sync member and compared, in runs of 1 MiB with the run's
+ * stripes locked, paced by its own {@link Throttle}. With repair, a chunk whose copies differ is rewritten from the
+ * named member, or without one from the copy a strict majority holds (three or more members).
+ */
+final class Scrub implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Scrub.class);
+
+    private final Layout layout;
+    private final Members members;
+    private final StripeLocks locks;
+    private final FanOut fanOut;
+    private final WriteBehind behind;
+    private final Failures failures;
+    private final Events events;
+    private final Throttle throttle;
+    private final Object lock = new Object();
+    // Guarded by lock.
+    private Thread thread;
+    private boolean active;
+    private boolean repair;
+    private long done;
+    private long total;
+    private long mismatches;
+    private long repaired;
+    private final List<Long> first = new ArrayList<>();
+    private volatile boolean closed;
+
+    Scrub(Layout layout, Members members, StripeLocks locks, FanOut fanOut, WriteBehind behind, Failures failures,
+          Events events, Throttle throttle) {
+        this.layout = layout;
+        this.members = members;
+        this.locks = locks;
+        this.fanOut = fanOut;
+        this.behind = behind;
+        this.failures = failures;
+        this.events = events;
+        this.throttle = throttle;
+    }
+
+    /** Starts a check in the background; {@code src} (may be null) is the member to repair from. */
+    void start(boolean repairIt, Member src) throws ArrayException {
+        String refusal = members.read(t -> {
+            if (src != null && src.state != MemberState.IN_SYNC) {
+                return "member " + src.index + " is " + src.state.label() + ", not in sync";
+            }
+            int inSync = t.count(MemberState.IN_SYNC);
+            if (inSync < 2) {
+                return "a check needs two in-sync members; there is " + inSync;
+            }
+            if (repairIt && src == null && inSync < 3) {
+                return "with " + inSync + " in-sync members there is no majority: name the member to repair from";
+            }
+            return null;
+        });
+        synchronized (lock) {
+            if (active) {
+                throw new ArrayException("a check is already running");
+            }
+            if (refusal != null) {
+                throw new ArrayException(refusal);
+            }
+            active = true;
+            repair = repairIt;
+            done = 0;
+            total = layout.chunks();
+            mismatches = 0;
+            repaired = 0;
+            first.clear();
+            thread = Thread.ofPlatform().daemon().name("fr1-check").start(() -> run(repairIt, src));
+        }
+        LOG.info("{} started{}", repairIt ? "repair" : "check", src == null ? "" : " from " + src.describe());
+    }
+
+    MirrorStatus.Check status() {
+        synchronized (lock) {
+            return new MirrorStatus.Check(active, repair, done, total, mismatches, repaired, List.copyOf(first));
+        }
+    }
+
+    /** Blocks until no check is running or the timeout passes; true if idle. */
+    boolean awaitIdle(long timeoutMillis) throws InterruptedException {
+        long end = System.nanoTime() + timeoutMillis * 1_000_000L;
+        synchronized (lock) {
+            while (active) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                lock.wait(Math.max(1, Math.min(left / 1_000_000, 100)));
+            }
+            return true;
+        }
+    }
+
+    private void run(boolean repairIt, Member src) {
+        int runChunks = Math.max(1, (1 << 20) / layout.chunkSize());
+        int chunk = layout.chunkSize();
+        try {
+            for (int f = 0; f < layout.chunks() && !closed; f += runChunks) {
+                int l = Math.min(layout.chunks() - 1, f + runChunks - 1);
+                long off = (long) f * chunk;
+                int len = (int) (Math.min(layout.size(), (long) (l + 1) * chunk) - off);
+                List<Topology.Slot> peers = new ArrayList<>();
+                StripeLocks.Held held = locks.lock(f, l);
+                try {
+                    for (Topology.Slot s : members.topology().slots()) {
+                        if (s.inSync() && !(s.writeBehind() && behind.laggingOn(s.index(), f, l))) {
+                            peers.add(s);
+                        }
+                    }
+                    if (peers.size() >= 2) {
+                        compareRun(peers, f, l, off, len, repairIt, src);
+                    }
+                } finally {
+                    held.unlock();
+                }
+                synchronized (lock) {
+                    done = l + 1L;
+                }
+                throttle.pace((long) len * peers.size());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            long mm;
+            long rr;
+            synchronized (lock) {
+                active = false;
+                mm = mismatches;
+                rr = repaired;
+                lock.notifyAll();
+            }
+            LOG.info("{} finished: {} mismatched chunks{}", repairIt ? "repair" : "check", mm,
+                    repairIt ? ", " + rr + " repaired" : "");
+            events.emit(new EventListener.MirrorEvent(repairIt ? "repair-finished" : "check-finished", -1, null,
+                    mm + " mismatched chunks" + (repairIt ? ", " + rr + " repaired" : "")));
+        }
+    }
+
+    /** Compares one run on every peer (stripes held) and, if asked, repairs the chunks that differ. */
+    private void compareRun(List<Topology.Slot> peers, int f, int l, long off, int len, boolean repairIt,
+                            Member src) {
+        Topology.Slot[] targets = peers.toArray(new Topology.Slot[0]);
+        ByteBuffer[] bufs = new ByteBuffer[targets.length];
+        for (int i = 0; i < targets.length; i++) {
+            bufs[i] = ByteBuffer.allocate(len);
+        }
+        IOException[] errors = fanOut.run(targets, targets.length,
+                s -> s.storage().readFully(bufs[peers.indexOf(s)].duplicate(), off));
+        List<ByteBuffer> copies = new ArrayList<>();
+        List<Topology.Slot> read = new ArrayList<>();
+        for (int i = 0; i < targets.length; i++) {
+            if (errors[i] == null) {
+                copies.add(bufs[i]);
+                read.add(targets[i]);
+            } else {
+                failures.failNow(targets[i], "check read: " + Mirror.reason(errors[i]), -1, -1);
+            }
+        }
+        if (read.size() < 2) {
+            return;
+        }
+        int chunk = layout.chunkSize();
+        for (int c = f; c <= l; c++) {
+            int at = (c - f) * chunk;
+            int n = Math.min(chunk, len - at);
+            List<ByteBuffer> slices = new ArrayList<>();
+            for (ByteBuffer b : copies) {
+                slices.add(b.slice(at, n));
+            }
+            boolean same = true;
+            for (int i = 1; i < slices.size() && same; i++) {
+                same = slices.get(0).equals(slices.get(i));
+            }
+            if (same) {
+                continue;
+            }
+            synchronized (lock) {
+                mismatches++;
+                if (first.size() < 100) {
+                    first.add((long) c);
+                }
+            }
+            LOG.warn("check: chunk {} differs between members", c);
+            if (repairIt) {
+                repairChunk(c, off + at, slices, read, src);
+            }
+        }
+    }
+
+    private void repairChunk(int c, long pos, List<ByteBuffer> slices, List<Topology.Slot> read, Member src) {
+        ByteBuffer good = goodCopy(slices, read, src);
+        if (good == null) {
+            LOG.warn("repair: chunk {} has no majority copy; left as it is", c);
+            return;
+        }
+        boolean ok = true;
+        for (int i = 0; i < read.size(); i++) {
+            if (!slices.get(i).equals(good)) {
+                try {
+                    fanOut.one(read.get(i), s -> s.storage().writeFully(good.duplicate(), pos));
+                    members.noteWritten(read.get(i), c, c);
+                } catch (IOException e) {
+                    ok = false;
+                    failures.failNow(read.get(i), "repair write: " + Mirror.reason(e), c, c);
+                }
+            }
+        }
+        if (ok) {
+            synchronized (lock) {
+                repaired++;
+            }
+        }
+    }
+
+    /** The copy to repair from: the named member's, else one that a strict majority of the copies equal. */
+    private static ByteBuffer goodCopy(List<ByteBuffer> slices, List<Topology.Slot> read, Member src) {
+        if (src != null) {
+            for (int i = 0; i < read.size(); i++) {
+                if (read.get(i).member() == src) {
+                    return slices.get(i);
+                }
+            }
+            return null;
+        }
+        for (ByteBuffer candidate : slices) {
+            int votes = 0;
+            for (ByteBuffer other : slices) {
+                if (candidate.equals(other)) {
+                    votes++;
+                }
+            }
+            if (votes * 2 > slices.size()) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Thread t;
+        synchronized (lock) {
+            t = thread;
+        }
+        if (t != null) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package fr1.engine;
+
+import fr1.io.Storage;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * An immutable snapshot of the member table, published by {@link Members} after every state change. The I/O paths
+ * read it without locking: a write fans out to the slots it names, and a member that changes state meanwhile is
+ * caught by its epoch (see {@link Members#noteWritten}).
+ *
+ * @param version increases with every change
+ * @param slots   every member, in index order
+ */
+record Topology(long version, Slot[] slots) {
+
+    /**
+     * One member as it was when the snapshot was taken.
+     *
+     * @param member      the live record (its state may have moved on)
+     * @param state       the state at snapshot time
+     * @param storage     its open storage, or null when detached
+     * @param meta        its metadata store, or null when detached
+     * @param io          its I/O pool, or null when detached
+     * @param writeBehind async mode and this member may lag
+     * @param inline      calls may run on the caller's thread (a local file system: no hand-off)
+     * @param epoch       the member's attach epoch; a call whose slot epoch differs from the member's now hit an
+     *                    earlier incarnation
+     */
+    record Slot(Member member, MemberState state, Storage storage, fr1.meta.MetaStore meta, ExecutorService io,
+                boolean writeBehind, boolean inline, int epoch) {
+
+        int index() {
+            return member.index;
+        }
+
+        /** Takes writes now: in sync or recovering, with storage. */
+        boolean takesWrites() {
+            return (state == MemberState.IN_SYNC || state == MemberState.RECOVERING) && storage != null;
+        }
+
+        boolean inSync() {
+            return state == MemberState.IN_SYNC && storage != null;
+        }
+    }
+
+    int size() {
+        return slots.length;
+    }
+
+    Slot get(int index) {
+        return slots[index];
+    }
+
+    /** True if any member is faulty (its missed set must hear of every write). */
+    boolean anyFaulty() {
+        for (Slot s : slots) {
+            if (s.state == MemberState.FAULTY) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    int count(MemberState state) {
+        int n = 0;
+        for (Slot s : slots) {
+            if (s.state == state) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

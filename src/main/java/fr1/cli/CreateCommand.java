@@ -23,8 +23,8 @@ import java.util.concurrent.Callable;
  * {@code fr1 create --config FILE [--array NAME]}.
  */
 @Command(name = "create", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
-        customSynopsis = {"fr1 create --size SIZE [--chunk-size SIZE] [--force] [--from IMAGE]",
-                "           [--spare PATH]... MEMBER...",
+        customSynopsis = {"fr1 create --size SIZE [--chunk-size SIZE] [--bitmap-chunk SIZE]",
+                "           [--force] [--from IMAGE] [--spare PATH]... MEMBER...",
                 "fr1 create --config FILE [--array NAME] [--force] [--from IMAGE]"},
         description = {
                 "Create a new array: write fr1's metadata to every member (files are created and sized as needed). "
@@ -50,6 +50,7 @@ final class CreateCommand implements Callable<Integer> {
     static final int MAX_CHUNK = 64 << 20;
     static final long ALIGN = 4 << 10;
     static final long DEFAULT_CHUNK = 64 << 10;
+    static final long MAX_BITMAP_CHUNK = 1 << 30;
 
     @Spec
     CommandSpec spec;
@@ -63,6 +64,12 @@ final class CreateCommand implements Callable<Integer> {
             description = "Unit of dirty and missed-chunk tracking: a power of two from 4K to 64M "
                     + "(default: 64K). Larger chunks mean smaller bitmaps and coarser resyncs.")
     Long chunkSize;
+
+    @Option(names = "--bitmap-chunk", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Bytes one write-intent bit covers: a power of two from the chunk size to 1G "
+                    + "(default: 16M, or the chunk size if larger). Larger means fewer bitmap writes under "
+                    + "scattered writes and more to resync after a crash.")
+    Long bitmapChunk;
 
     @Option(names = "--force", description = "Overwrite members that hold fr1 metadata or other data.")
     boolean force;
@@ -91,9 +98,10 @@ final class CreateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (config != null) {
-            if (!members.isEmpty() || size != null || chunkSize != null || !spares.isEmpty()) {
+            if (!members.isEmpty() || size != null || chunkSize != null || !spares.isEmpty()
+                    || bitmapChunk != null) {
                 throw usage("with --config the members, spares, size and chunk size come from the raidtab; "
-                        + "give no MEMBER, --size, --chunk-size or --spare");
+                        + "give no MEMBER, --size, --chunk-size, --bitmap-chunk or --spare");
             }
             Raidtab.Array a = Raidtab.read(config).select(array);
             return fromRaidtab(spec, a, force, from);
@@ -106,7 +114,12 @@ final class CreateCommand implements Callable<Integer> {
         }
         long chunk = chunkSize != null ? chunkSize : DEFAULT_CHUNK;
         validate(chunk);
-        create(spec, size, chunk, members, spares, force, from);
+        if (bitmapChunk != null && (bitmapChunk < chunk || bitmapChunk > MAX_BITMAP_CHUNK
+                || Long.bitCount(bitmapChunk) != 1)) {
+            throw usage("--bitmap-chunk " + Units.exact(bitmapChunk) + ": must be a power of two from the chunk size ("
+                    + Units.exact(chunk) + ") to 1G");
+        }
+        create(spec, size, chunk, bitmapChunk != null ? bitmapChunk.intValue() : 0, members, spares, force, from);
         return ExitCodes.OK;
     }
 
@@ -126,16 +139,16 @@ final class CreateCommand implements Callable<Integer> {
             throw new CliException(ExitCodes.USAGE, a.where() + "raiddev " + a.name()
                     + ": a mirror needs at least 2 raid-disks, got " + a.members().size());
         }
-        create(spec, a.size(), a.chunkSize(), a.members(), a.spares(), force, from);
+        create(spec, a.size(), a.chunkSize(), 0, a.members(), a.spares(), force, from);
         return ExitCodes.OK;
     }
 
     /** Creates the array, with a progress bar on a terminal while content is copied; reports on stderr. */
-    static void create(CommandSpec spec, Long size, long chunk, List<Path> members, List<Path> spares,
-                       boolean force, Path from) throws Exception {
+    static void create(CommandSpec spec, Long size, long chunk, int bitmapChunk, List<Path> members,
+                       List<Path> spares, boolean force, Path from) throws Exception {
         long imageSize = size != null ? size : -1;
         CreateSpec createSpec = new CreateSpec(imageSize, (int) chunk, List.copyOf(members), force, from,
-                List.copyOf(spares));
+                List.copyOf(spares), bitmapChunk);
         PrintWriter err = spec.commandLine().getErr();
         try (CopyProgress progress = CopyProgress.start(err, copyBytes(size, members, from))) {
             Mirror.create(createSpec);

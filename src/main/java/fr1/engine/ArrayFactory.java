@@ -72,7 +72,10 @@ final class ArrayFactory {
         }
         Layout layout;
         try {
-            layout = new Layout(size, spec.chunkSize(), Mirror.MAX_MEMBERS);
+            Layout.validate(size, spec.chunkSize(), Mirror.MAX_MEMBERS);
+            int bitmapChunk = spec.bitmapChunk() > 0 ? spec.bitmapChunk()
+                    : Layout.defaultBitmapChunk(spec.chunkSize());
+            layout = new Layout(size, spec.chunkSize(), Mirror.MAX_MEMBERS, bitmapChunk);
         } catch (IllegalArgumentException e) {
             throw new ArrayException(e.getMessage());
         }
@@ -104,7 +107,8 @@ final class ArrayFactory {
                 s.close();
             }
         }
-        LOG.info("created array of {} members, {} bytes, chunk {}", paths.size(), size, spec.chunkSize());
+        LOG.info("created array of {} members, {} bytes, chunk {}, bitmap chunk {}", paths.size(), size,
+                spec.chunkSize(), layout.bitmapChunk());
     }
 
     /**

@@ -1,11 +1,9 @@
 package fr1.engine;
 
-import fr1.meta.WibPages;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +20,7 @@ final class BehindChoice {
     private BehindChoice() {
     }
 
-    static void choose(MirrorOptions options, Members members, FanOut fanOut, RoaringBitmap dirty) {
+    static void choose(MirrorOptions options, Members members, FanOut fanOut, byte[] page0) {
         if (!options.async()) {
             return;
         }
@@ -44,7 +42,6 @@ final class BehindChoice {
         } else {
             Topology.Slot fastest = null;
             long best = Long.MAX_VALUE;
-            byte[] page0 = WibPages.encode(0, dirty);
             for (Topology.Slot s : live) {
                 long min = Long.MAX_VALUE;
                 for (int i = 0; i < 3; i++) {

@@ -82,7 +82,7 @@ final class Housekeeper implements AutoCloseable {
         checkPaths();
         flushUnflushed();
         if (allTrackedInSync()) {
-            wib.sweep(c -> writeInFlight(c, c));
+            wib.sweep(this::writeInFlight);
         }
         if (members.takeMissedChanged()) {
             meta.persist();

@@ -92,7 +92,7 @@ public final class Mirror implements Volume, Closeable {
                 "member " + s.index() + " did not answer in time", -1, -1));
         this.fanOut = new FanOut(timeout, watchdog);
         this.meta = new MetaWriter(arrayUuid, layout, members, fanOut, options.async());
-        this.wib = new WriteIntent(meta::writePages, dirty);
+        this.wib = new WriteIntent(meta::writePages, layout, dirty);
         this.behind = new WriteBehind(MAX_MEMBERS, STRIPES, options.writeBehindMax(), timeout, members,
                 (s, why, first, last) -> late[0].failLater(s, why, first, last));
         this.prober = new Prober(arrayUuid, options, opener, members, meta, events, clock);
@@ -236,7 +236,7 @@ public final class Mirror implements Volume, Closeable {
                 m.writeBehind = false;
             }
         });
-        BehindChoice.choose(options, members, fanOut, wib.snapshot());
+        BehindChoice.choose(options, members, fanOut, wib.encodedPage(0));
         meta.persist();
         if (members.topology().count(MemberState.IN_SYNC) == 0) {
             throw new NoCurrentMemberException("no in-sync member could be written at assembly");

@@ -8,22 +8,30 @@ import java.util.zip.CRC32C;
 /**
  * The last 4 KiB of a member: the geometry needed to find everything else. Written when the member is made and
  * never changed after, so it cannot be torn by an update. Byte layout in docs/FORMAT.md.
+ *
+ * <p>Version 1 has one write-intent bit per data chunk. Version 2 adds the bitmap chunk (bytes per bit, at offset
+ * 48), and is written only when a bit covers more than one chunk: a reader of version 1 would take such a bitmap's
+ * bits for single chunks and resync too little after a crash, so it must refuse the member, and does (newer
+ * version). A version 1 anchor (offset 48 reserved, 0) reads as one bit per chunk.
  */
 public record Anchor(UUID arrayUuid, Layout layout) {
 
     static final long MAGIC = 0x4652314e43484f52L; // "FR1NCHOR"
-    public static final int VERSION = 1;
+    /** Highest version this code reads; it writes 1 when a bit covers one chunk, 2 otherwise. */
+    public static final int VERSION = 2;
+    static final int BITMAP_CHUNK_AT = 48;
     private static final int CRC_AT = Layout.PAGE - 4;
 
     public byte[] encode() {
         ByteBuffer b = ByteBuffer.allocate(Layout.PAGE).order(ByteOrder.BIG_ENDIAN);
         b.putLong(MAGIC);
-        b.putInt(VERSION);
+        b.putInt(layout.chunksPerBit() == 1 ? 1 : 2);
         b.putInt(0);
         b.putLong(arrayUuid.getMostSignificantBits()).putLong(arrayUuid.getLeastSignificantBits());
         b.putLong(layout.size());
         b.putInt(layout.chunkSize());
         b.putInt(layout.maxMembers());
+        b.putInt(layout.chunksPerBit() == 1 ? 0 : layout.bitmapChunk());
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, CRC_AT);
         b.putInt(CRC_AT, (int) crc.getValue());
@@ -57,9 +65,18 @@ public record Anchor(UUID arrayUuid, Layout layout) {
         long size = b.getLong(32);
         int chunk = b.getInt(40);
         int maxMembers = b.getInt(44);
+        int bitmapChunk = b.getInt(BITMAP_CHUNK_AT);
+        if (version == 1 && bitmapChunk != 0) {
+            // Reserved in version 1: a writer of version 1 put 0 there, so anything else is damage.
+            throw new CorruptMetadataException(where + ": version 1 anchor with a bitmap chunk (corrupt metadata)");
+        }
+        if (version == 2 && bitmapChunk == 0) {
+            throw new CorruptMetadataException(where + ": version 2 anchor without a bitmap chunk (corrupt metadata)");
+        }
         Layout layout;
         try {
-            layout = new Layout(size, chunk, maxMembers);
+            Layout.validate(size, chunk, maxMembers);
+            layout = new Layout(size, chunk, maxMembers, bitmapChunk == 0 ? chunk : bitmapChunk);
         } catch (IllegalArgumentException e) {
             throw new CorruptMetadataException(where + ": impossible geometry in anchor: " + e.getMessage());
         }

@@ -7,21 +7,39 @@ import org.roaringbitmap.RoaringBitmap;
  * write-intent bitmap pages, then superblock slots A and B; the anchor is the last 4 KiB of the member.
  * Sized for the worst case (every bitmap full, {@link #maxMembers} members) so it never grows.
  *
- * @param size       image size in bytes, a multiple of 4 KiB
- * @param chunkSize  chunk size, a power of two from 4 KiB to 64 MiB
- * @param maxMembers member slots the superblock has room for
+ * @param size        image size in bytes, a multiple of 4 KiB
+ * @param chunkSize   chunk size, a power of two from 4 KiB to 64 MiB: the unit of missed sets and resync
+ * @param maxMembers  member slots the superblock has room for
+ * @param bitmapChunk bytes one write-intent bit covers: {@code chunkSize} times a power of two, at most
+ *                    {@link #MAX_BITMAP_CHUNK} (or {@code chunkSize} itself, if that is larger)
  */
-public record Layout(long size, int chunkSize, int maxMembers) {
+public record Layout(long size, int chunkSize, int maxMembers, int bitmapChunk) {
 
     public static final int PAGE = 4096;
     public static final int MIN_CHUNK = 4096;
     public static final int MAX_CHUNK = 64 << 20;
+    /** Largest bitmap chunk: 1 GiB (md allows more, but a crash would then resync whole GiBs per bit). */
+    public static final int MAX_BITMAP_CHUNK = 1 << 30;
+    /**
+     * Default bitmap chunk: 16 MiB (or the chunk size if larger). Chosen by simulation
+     * ({@code WriteIntentBench simulate}, numbers in docs/FORMAT.md): with a bit cleared after 2 quiet sweeps of 2 s,
+     * random 4 KiB writes pay a bitmap commit for under 1% of writes at 1000/s over up to 16 GiB, and for none at
+     * 1000/s over 4 GiB (64 KiB bits: 93%). md uses 64 MiB for big arrays; a quarter of that keeps the resync after a
+     * crash at 16 MiB per dirty bit, which matters on members reached at 10 to 100 MB/s.
+     */
+    public static final int DEFAULT_BITMAP_CHUNK = 16 << 20;
     /** Superblock header plus fixed fields plus the per-member fixed fields, rounded up generously. */
     static final int SUPERBLOCK_FIXED = 4096;
     static final int MEMBER_FIXED = 96;
 
     public Layout {
         validate(size, chunkSize, maxMembers);
+        validateBitmapChunk(chunkSize, bitmapChunk);
+    }
+
+    /** One bitmap bit per data chunk (the geometry of every image made before the bitmap chunk existed). */
+    public Layout(long size, int chunkSize, int maxMembers) {
+        this(size, chunkSize, maxMembers, chunkSize);
     }
 
     /** Throws IllegalArgumentException with a user-readable message for an impossible geometry. */
@@ -40,13 +58,42 @@ public record Layout(long size, int chunkSize, int maxMembers) {
         }
     }
 
+    /** Throws IllegalArgumentException with a user-readable message for a bitmap chunk that does not fit. */
+    public static void validateBitmapChunk(int chunkSize, int bitmapChunk) {
+        if (bitmapChunk < chunkSize || Integer.bitCount(bitmapChunk) != 1
+                || (bitmapChunk > MAX_BITMAP_CHUNK && bitmapChunk != chunkSize)) {
+            throw new IllegalArgumentException("bitmap chunk " + bitmapChunk + " is not a power of two from the "
+                    + "chunk size (" + chunkSize + ") to 1G");
+        }
+    }
+
+    /** The bitmap chunk {@code fr1 create} takes unless told: {@link #DEFAULT_BITMAP_CHUNK}, at least a chunk. */
+    public static int defaultBitmapChunk(int chunkSize) {
+        return Math.max(chunkSize, DEFAULT_BITMAP_CHUNK);
+    }
+
     /** Number of chunks; the last one may be partial. */
     public int chunks() {
         return (int) ((size + chunkSize - 1) / chunkSize);
     }
 
+    /** Data chunks one write-intent bit covers: a power of two, 1 for images made before bitmap chunks. */
+    public int chunksPerBit() {
+        return bitmapChunk / chunkSize;
+    }
+
+    /** log2 of {@link #chunksPerBit}: data chunk {@code c} is bitmap bit {@code c >>> bitmapShift()}. */
+    public int bitmapShift() {
+        return Integer.numberOfTrailingZeros(chunksPerBit());
+    }
+
+    /** Number of write-intent bits; the last one may cover fewer chunks. */
+    public int bitmapBits() {
+        return (int) (((long) chunks() + chunksPerBit() - 1) >>> bitmapShift());
+    }
+
     public int wibPages() {
-        return (chunks() + WibPages.BITS_PER_PAGE - 1) / WibPages.BITS_PER_PAGE;
+        return (bitmapBits() + WibPages.BITS_PER_PAGE - 1) / WibPages.BITS_PER_PAGE;
     }
 
     public long wibOffset() {

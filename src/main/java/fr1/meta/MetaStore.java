@@ -127,14 +127,17 @@ public final class MetaStore {
         storage.writeFully(ByteBuffer.wrap(bytes), anchor.layout().wibOffset() + (long) page * Layout.PAGE);
     }
 
-    /** Reads the whole write-intent bitmap; damaged pages count as all dirty. */
+    /**
+     * Reads the whole write-intent bitmap as data chunks (a bit covers {@link Layout#chunksPerBit} of them); damaged
+     * pages count as all dirty.
+     */
     public RoaringBitmap readWib() throws IOException {
         Layout layout = anchor.layout();
         RoaringBitmap dirty = new RoaringBitmap();
         byte[] page = new byte[Layout.PAGE];
         for (int p = 0; p < layout.wibPages(); p++) {
             storage.readFully(ByteBuffer.wrap(page), layout.wibOffset() + (long) p * Layout.PAGE);
-            WibPages.decodeInto(p, page, layout.chunks(), dirty);
+            WibPages.decodeInto(p, page, layout, dirty);
         }
         return dirty;
     }

@@ -26,13 +26,18 @@ final class TestArray {
     /** Calls blocked in such an open now, per path: each is a thread the engine cannot get back. */
     private final Map<Path, java.util.concurrent.atomic.AtomicInteger> blockedOpens = new ConcurrentHashMap<>();
 
+    /** One write-intent bit per chunk, so tests can count chunks exactly (fr1 create's default is coarser). */
     TestArray(Path dir, int members, long size, int chunk) throws IOException {
+        this(dir, members, size, chunk, chunk);
+    }
+
+    TestArray(Path dir, int members, long size, int chunk, int bitmapChunk) throws IOException {
         this.size = size;
         this.chunk = chunk;
         for (int i = 0; i < members; i++) {
             paths.add(dir.resolve("m" + i + ".img"));
         }
-        Mirror.create(new CreateSpec(size, chunk, paths, false, null));
+        Mirror.create(new CreateSpec(size, chunk, paths, false, null, List.of(), bitmapChunk));
     }
 
     /** Short deadlines and quiet period; the prober effectively off, so tests decide when members return. */

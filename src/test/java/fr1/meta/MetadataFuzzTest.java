@@ -168,7 +168,9 @@ class MetadataFuzzTest {
                         ByteBuffer.wrap(page).putLong(0, Anchor.MAGIC);
                     }
                 } else {
-                    page = new Anchor(new UUID(r.nextLong(), r.nextLong()), LAYOUT).encode();
+                    Layout layout = r.nextBoolean() ? LAYOUT
+                            : new Layout(LAYOUT.size(), LAYOUT.chunkSize(), 8, LAYOUT.chunkSize() << (1 + r.nextInt(8)));
+                    page = new Anchor(new UUID(r.nextLong(), r.nextLong()), layout).encode();
                     int edits = 1 + r.nextInt(3);
                     for (int e = 0; e < edits; e++) {
                         if (r.nextBoolean()) {
@@ -185,6 +187,9 @@ class MetadataFuzzTest {
                 expectOnlyCorrupt("Anchor.decode", SEED, i, () -> {
                     Anchor a = Anchor.decode(in, capacity, "m");
                     assertTrue(a.layout().minCapacity() <= capacity, "accepted a layout bigger than the member");
+                    int k = a.layout().chunksPerBit();
+                    assertTrue(k >= 1 && Integer.bitCount(k) == 1, "accepted " + k + " chunks per bit");
+                    assertTrue(k == 1 || ByteBuffer.wrap(in).getInt(8) >= 2, "a coarse bitmap in a version 1 anchor");
                 });
             }
         });
@@ -250,7 +255,8 @@ class MetadataFuzzTest {
             Random r = new Random(SEED + 2);
             for (int i = 0; i < CASES; i++) {
                 int page = r.nextInt(4);
-                int chunks = 1 + r.nextInt(4 * WibPages.BITS_PER_PAGE);
+                int shift = r.nextInt(3) == 0 ? r.nextInt(6) : 0;
+                int chunks = 1 + r.nextInt(4 * WibPages.BITS_PER_PAGE << shift);
                 RoaringBitmap dirty = new RoaringBitmap();
                 for (int k = r.nextInt(50); k > 0; k--) {
                     dirty.add(r.nextInt(4 * WibPages.BITS_PER_PAGE));
@@ -271,15 +277,23 @@ class MetadataFuzzTest {
                 byte[] in = bytes;
                 boolean valid;
                 try {
-                    valid = WibPages.decodeInto(page, in, chunks, into);
+                    if (shift == 0 && r.nextBoolean()) {
+                        valid = WibPages.decodeInto(page, in, chunks, into);
+                    } else {
+                        Layout layout = new Layout((long) chunks * 4096, 4096, 8, 4096 << shift);
+                        valid = WibPages.decodeInto(page, in, layout, into);
+                    }
                 } catch (Throwable t) {
                     throw new AssertionError("WibPages.decodeInto case " + i + " (seed " + (SEED + 2) + "): " + t, t);
                 }
-                long from = WibPages.firstChunk(page);
-                long to = Math.min(chunks, from + WibPages.BITS_PER_PAGE);
+                long from = (long) WibPages.firstChunk(page) << shift;
+                long to = Math.min(chunks, from + ((long) WibPages.BITS_PER_PAGE << shift));
                 if (valid) {
-                    RoaringBitmap want = RoaringBitmap.bitmapOfRange(from, Math.max(from, to));
-                    want.and(dirty);
+                    // Each bit of the page stands for 2^shift chunks; bits at or past the last chunk mean nothing.
+                    RoaringBitmap want = new RoaringBitmap();
+                    int firstBit = WibPages.firstChunk(page);
+                    dirty.forEachInRange(firstBit, WibPages.BITS_PER_PAGE,
+                            b -> want.add(Math.min(to, (long) b << shift), Math.min(to, ((long) b + 1) << shift)));
                     assertEquals(want, into, "a valid page decodes to exactly its bits below " + chunks);
                 } else {
                     // Never trusted: every chunk of the page counts as dirty.

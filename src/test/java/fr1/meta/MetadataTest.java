@@ -1,5 +1,6 @@
 package fr1.meta;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -180,6 +181,83 @@ class MetadataTest {
         assertThrows(IllegalArgumentException.class, () -> new Layout(0, 4096, 8));
     }
 
+    /** An image written before the bitmap chunk existed (checked in): reads as one bit per chunk, bits intact. */
+    @Test
+    void anImageFromBeforeTheBitmapChunkReadsAsOneBitPerChunk() throws IOException {
+        Path copy = dir.resolve("old.img");
+        Files.copy(Path.of("src/test/resources/old-format/v1-before-bitmap-chunk.img"), copy);
+        try (Storage s = FileStorage.open(copy)) {
+            MetaStore meta = MetaStore.open(s, "m");
+            Layout layout = meta.layout();
+            assertEquals(new Layout(64 << 10, 4096, 8), layout);
+            assertEquals(1, layout.chunksPerBit());
+            assertEquals(4096, layout.bitmapChunk());
+            assertEquals(10, meta.readSuperblock().events());
+            assertEquals(RoaringBitmap.bitmapOf(1, 5, 15), meta.readWib());
+            // And this code writes the very same anchor for it (version 1, offset 48 zero).
+            byte[] all = Files.readAllBytes(copy);
+            assertArrayEquals(java.util.Arrays.copyOfRange(all, all.length - Layout.PAGE, all.length),
+                    meta.anchor().encode());
+        }
+    }
+
+    @Test
+    void coarseBitsRoundTripThroughAMember() throws IOException {
+        // 1 MiB of 4 KiB chunks, 64 KiB per bit: 16 bits; the bitmap area shrinks with them.
+        Layout coarse = new Layout(1 << 20, 4096, 8, 64 << 10);
+        assertEquals(16, coarse.chunksPerBit());
+        assertEquals(16, coarse.bitmapBits());
+        Path p = dir.resolve("c.img");
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.setLength(coarse.minCapacity());
+        }
+        try (Storage s = FileStorage.open(p)) {
+            MetaStore.format(s, "m", new Anchor(new UUID(5, 6), coarse), sample(coarse, 10, 3, 77));
+        }
+        try (Storage s = FileStorage.open(p)) {
+            MetaStore meta = MetaStore.open(s, "m");
+            assertEquals(coarse, meta.layout());
+            assertEquals(sample(coarse, 10, 3, 77), meta.readSuperblock());
+            assertTrue(meta.readWib().isEmpty());
+            meta.writeWibPage(0, WibPages.encode(0, RoaringBitmap.bitmapOf(0, 2, 15)));
+            RoaringBitmap want = RoaringBitmap.bitmapOfRange(0, 16);
+            want.add(32L, 48L);
+            want.add(240L, 256L);
+            assertEquals(want, meta.readWib());
+        }
+        byte[] anchor = java.util.Arrays.copyOfRange(Files.readAllBytes(p), (int) coarse.minCapacity() - Layout.PAGE,
+                (int) coarse.minCapacity());
+        assertEquals(2, ByteBuffer.wrap(anchor).getInt(8), "a coarse bitmap needs version 2 (version 1 misreads it)");
+        assertEquals(64 << 10, ByteBuffer.wrap(anchor).getInt(48));
+    }
+
+    @Test
+    void badBitmapChunksAreRefused() {
+        Layout coarse = new Layout(1 << 20, 4096, 8, 64 << 10);
+        byte[] good = new Anchor(new UUID(1, 2), coarse).encode();
+        long capacity = coarse.minCapacity();
+        int[][] cases = {
+            {2, 0}, // version 2 without the field
+            {2, 4096 * 3}, // not a power of two
+            {2, 2048}, // below the chunk size
+            {2, Integer.MIN_VALUE}, // 2 GiB, a power of two as an unsigned int
+            {2, -4096},
+            {1, 64 << 10}, // version 1 with the field set
+            {3, 64 << 10}, // newer
+        };
+        for (int[] c : cases) {
+            byte[] bad = good.clone();
+            ByteBuffer.wrap(bad).putInt(8, c[0]).putInt(48, c[1]);
+            MetadataFuzzTest.resealAnchor(bad);
+            CorruptMetadataException e = assertThrows(CorruptMetadataException.class,
+                    () -> Anchor.decode(bad, capacity, "m"), "version " + c[0] + " bitmap chunk " + c[1]);
+            assertEquals(1, e.getMessage().lines().count());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Layout(1 << 20, 4096, 8, 2048));
+        assertThrows(IllegalArgumentException.class, () -> new Layout(1 << 20, 4096, 8, 3 << 12));
+        assertEquals(1, new Layout(1 << 20, 4096, 8, 1 << 30).bitmapBits());
+    }
+
     /** Writes the checked-in corpus; run by hand: see src/test/resources/corrupt-metadata/README.md. */
     public static void main(String[] args) throws IOException {
         Path out = Path.of(args.length > 0 ? args[0] : "src/test/resources/corrupt-metadata");
@@ -199,6 +277,18 @@ class MetadataTest {
         write(out, "no-anchor", g, x -> java.util.Arrays.fill(x, anchor, x.length, (byte) 0));
         write(out, "anchor-crc", g, x -> x[anchor + 40] ^= 1);
         write(out, "anchor-newer-version", g, x -> {
+            ByteBuffer.wrap(x).putInt(anchor + 8, 3);
+            fixAnchorCrc(x, anchor);
+        });
+        write(out, "anchor-v1-with-bitmap-chunk", g, x -> {
+            ByteBuffer.wrap(x).putInt(anchor + 48, 8192);
+            fixAnchorCrc(x, anchor);
+        });
+        write(out, "anchor-v2-bitmap-chunk-not-power-of-two", g, x -> {
+            ByteBuffer.wrap(x).putInt(anchor + 8, 2).putInt(anchor + 48, 12288);
+            fixAnchorCrc(x, anchor);
+        });
+        write(out, "anchor-v2-bitmap-chunk-zero", g, x -> {
             ByteBuffer.wrap(x).putInt(anchor + 8, 2);
             fixAnchorCrc(x, anchor);
         });

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr1.it.faults.Tools;
+import fr1.it.hang.DaemonThreads;
 import fr1.it.hang.HangRig;
 import fr1.it.hang.ImageWriter;
 import fr1.it.hang.StatusTimer;
@@ -50,8 +51,9 @@ import org.junit.jupiter.api.Timeout;
  * sides by the writer's ledger:
  *
  * <ul>
- *   <li>at most the distinct chunks of the writes that started from one second before the flag was created to the
- *       end (plus {@value #SLACK_CHUNKS}): every write is fsync'ed, so what member 1 acknowledged before the hang is
+ *   <li>at most the distinct chunks of the writes that started from one second before the flag was created until
+ *       member 1 was first seen back (recovering or in sync: its missed set is fixed then), plus
+ *       {@value #SLACK_CHUNKS}: every write is fsync'ed, so what member 1 acknowledged before the hang is
  *       flushed on it; only the writes of the last moment before the hang can be at risk, and one second of them
  *       (about 50-100 writes, one chunk each) is a generous margin. A missed set padded with chunks that were
  *       merely recently written (a lazily cleared write-intent bitmap) breaks it;</li>
@@ -60,6 +62,9 @@ import org.junit.jupiter.api.Timeout;
  * </ul>
  * Finally the writer stops, every acknowledged block reads back right through the image, fr1 is unmounted and the
  * image regions of the two members are byte-identical.
+ *
+ * <p>{@code -Dfr1.it.hang.byIndex=true} names member 1 by its index instead, to tell a freeze in path resolution
+ * from one elsewhere. A freeze fails the test within seconds, with the fr1 daemon's stuck threads in the message.
  */
 class HungMemberIT {
 
@@ -74,10 +79,13 @@ class HungMemberIT {
     /** How long before the hang writes still count as possibly not on member 1. */
     private static final long AT_RISK_BEFORE_HANG_NANOS = 1_000_000_000L;
     private static final int SLACK_CHUNKS = 2;
-    /** Deadlines of the commands run during the hang, JVM start of the CLI included. */
-    private static final Duration DOWN_WAIT = Duration.ofMillis(IO_TIMEOUT_MS + 4000);
-    private static final Duration ADD_WAIT = Duration.ofMillis(2 * IO_TIMEOUT_MS + 4000);
-    private static final Duration CLI_WAIT = Duration.ofSeconds(8);
+    /**
+     * Deadline of a command run during the hang: only there so the test never hangs (the CLI's JVM takes 1-5 s to
+     * start on a loaded machine). A frozen array is recognised sooner (see {@link #FROZEN_MS}).
+     */
+    private static final Duration CLI_WAIT = Duration.ofSeconds(20);
+    /** A write in flight this long, or 3 unanswered status polls: the array froze; stop waiting for the command. */
+    private static final long FROZEN_MS = WRITE_BOUND_MS + 1000;
     private static final Pattern JAVA_NAMES = Pattern.compile(
             "\\b(java|javax|jdk|sun|fr1|org|com)\\.[a-z]\\w*\\.|\\b[A-Z]\\w*(Exception|Error)\\b|\\n\\s+at ");
 
@@ -107,11 +115,14 @@ class HungMemberIT {
         Path m1 = hang.member();
         rig.members.add(rig.dir.resolve("m0.img"));
         rig.members.add(m1);
+        step(tStart, "HangFs up");
         rig.cli.create(SIZE, rig.members); // through HangFs: it sizes and formats member 1 via the mount
+        step(tStart, "array created");
         List<String> mount = new ArrayList<>(List.of("mount", "-o", OPTIONS));
         rig.members.forEach(m -> mount.add(m.toString()));
         mount.add(rig.mnt.toString());
         rig.cli.run(mount.toArray(String[]::new));
+        step(tStart, "mounted");
         StatusTimer timer = new StatusTimer(rig.mnt);
         Object st = timer.status();
         assertEquals("in_sync", state(st, 0), "member 0 at start: " + st);
@@ -122,6 +133,7 @@ class HungMemberIT {
         System.out.println("HungMemberIT seed=" + seed + " dir=" + rig.dir + " member1=" + m1 + " chunk=" + chunkSize);
         writer = new ImageWriter(rig.image(), SIZE_BYTES, chunkSize, seed, 10).start();
         writer.awaitProgress(50, 20_000, "before the hang");
+        step(tStart, "writer running");
 
         // ---- member 1 hangs: fr1 fails it within io-timeout, the writer goes on
         long tFlag = hang.hang();
@@ -140,23 +152,13 @@ class HungMemberIT {
         System.out.println("HungMemberIT: member 1 faulty " + toFaulty + " ms after the hang began; "
                 + Json.at(timer.last(), "members", 1, "reason"));
 
-        // ---- while it hangs: down, add, status, naming member 1 by its path
+        // ---- while it hangs: down, status, add, naming member 1 by its path
+        String name = Boolean.getBoolean("fr1.it.hang.byIndex") ? "1" : m1.toString();
         StatusTimer.Phase downPhase = new StatusTimer.Phase();
-        Sh.Result down = whileWatching(timer, downPhase, DOWN_WAIT, "down", rig.mnt.toString(), m1.toString());
-        checkResponsive("while `fr1 down MNT " + m1 + "` ran (" + took(down) + ")", downPhase);
+        Sh.Result down = whileWatching(timer, downPhase, CLI_WAIT, "down", rig.mnt.toString(), name);
+        checkResponsive("while `fr1 down MNT " + name + "` ran (" + took(down) + ")", downPhase);
         assertTrue(down.ok(), "fr1 down naming the hung member by its path: " + down.describe());
         assertEquals("faulty", state(timer.status(), 1), "member 1 after fr1 down: " + timer.last());
-
-        StatusTimer.Phase addPhase = new StatusTimer.Phase();
-        Sh.Result add = whileWatching(timer, addPhase, ADD_WAIT, "add", rig.mnt.toString(), m1.toString());
-        checkResponsive("while `fr1 add MNT " + m1 + "` ran (" + took(add) + ")", addPhase);
-        assertFalse(add.timedOut(), "fr1 add of the hung member must answer (refuse or defer) within "
-                + ADD_WAIT.toSeconds() + " s: " + add.describe());
-        assertOneLine("fr1 add of the hung member (exit " + add.exit() + ")", add);
-        String addSays = (add.err() + add.out()).strip();
-        System.out.println("HungMemberIT: fr1 add during the hang exited " + add.exit() + ": " + addSays);
-        Object afterAdd = timer.status();
-        assertFalse(inSyncAndIdle(afterAdd, 1), "member 1 in sync while it still hangs: " + afterAdd);
 
         StatusTimer.Phase textPhase = new StatusTimer.Phase();
         Sh.Result text = whileWatching(timer, textPhase, CLI_WAIT, "status", rig.mnt.toString());
@@ -164,6 +166,21 @@ class HungMemberIT {
         assertTrue(text.ok(), "fr1 status during the hang: " + text.describe());
         String line1 = text.out().lines().filter(l -> l.contains(m1.toString())).findFirst().orElse("");
         assertTrue(line1.contains("faulty"), "fr1 status should show member 1 by its path as faulty:\n" + text.out());
+
+        // add may wait out the hung calls (io-timeout) and a bounded open (io-timeout); the CLI's own start-up
+        // is what `fr1 status` just took.
+        long addBound = 2 * IO_TIMEOUT_MS + 2000 + tookMillis.get(text);
+        StatusTimer.Phase addPhase = new StatusTimer.Phase();
+        Sh.Result add = whileWatching(timer, addPhase, CLI_WAIT, "add", rig.mnt.toString(), name);
+        checkResponsive("while `fr1 add MNT " + name + "` ran (" + took(add) + ")", addPhase);
+        assertTrue(!add.timedOut() && tookMillis.get(add) <= addBound, "fr1 add of the hung member must answer "
+                + "(refuse or defer) within 2 x io-timeout + 2 s + the CLI's start-up = " + addBound + " ms; it "
+                + took(add) + ": " + add.describe());
+        assertOneLine("fr1 add of the hung member (exit " + add.exit() + ")", add);
+        String addSays = (add.err() + add.out()).strip();
+        System.out.println("HungMemberIT: fr1 add during the hang, " + took(add) + ": " + addSays);
+        Object afterAdd = timer.status();
+        assertFalse(inSyncAndIdle(afterAdd, 1), "member 1 in sync while it still hangs: " + afterAdd);
         long hungFor = (System.nanoTime() - tFlag) / 1_000_000;
 
         // ---- the hang is lifted: member 1 comes back and resyncs what it missed
@@ -172,50 +189,74 @@ class HungMemberIT {
         Object s = timer.status();
         Sh.Result up = null;
         if ("faulty".equals(state(s, 1))) {
-            up = rig.cli.attempt(CLI_WAIT, "up", rig.mnt.toString(), m1.toString());
+            long t0 = System.nanoTime();
+            up = rig.cli.attempt(CLI_WAIT, "up", rig.mnt.toString(), name);
+            tookMillis.put(up, (System.nanoTime() - t0) / 1_000_000);
             assertTrue(up.ok(), "fr1 up after the hang: " + up.describe());
         }
         StatusTimer.Phase healing = new StatusTimer.Phase();
-        long tIn = await(timer, healing, "member 1 in sync again after the hang was lifted", 30_000,
-                x -> inSyncAndIdle(x, 1));
+        long[] tBack = {0}; // first seen no longer faulty: its missed set is fixed from then on
+        long tIn = await(timer, healing, "member 1 in sync again after the hang was lifted", 30_000, x -> {
+            if (tBack[0] == 0 && !"faulty".equals(state(x, 1))) {
+                tBack[0] = System.nanoTime();
+            }
+            return inSyncAndIdle(x, 1);
+        });
         writer.awaitProgress(10, WRITE_BOUND_MS, "after member 1 is back");
         assertTrue(writer.stop(10_000), "the writer did not stop");
         writer.assertNoError("through the hang");
         Object done = timer.status();
         long resynced = Json.longAt(done, "members", 1, "lastResyncChunks");
-        Set<Long> atRisk = writer.chunksStartedFrom(tFlag - AT_RISK_BEFORE_HANG_NANOS);
+        Set<Long> atRisk = writer.chunksStartedWithin(tFlag - AT_RISK_BEFORE_HANG_NANOS, tBack[0]);
         long bound = atRisk.size() + SLACK_CHUNKS;
         String resyncReport = "lastResyncChunks " + resynced + "; chunks written while member 1 was surely faulty "
-                + surelyMissed.size() + "; chunks written from 1 s before the hang to the end " + atRisk.size()
-                + " (bound " + bound + "); status: " + done;
+                + surelyMissed.size() + "; chunks of writes started from 1 s before the hang until member 1 was "
+                + "seen back " + atRisk.size() + " (bound " + bound + "); status: " + done;
         System.out.println("HungMemberIT: " + resyncReport);
         assertEquals(0, Json.longAt(done, "members", 1, "missedChunks"), "missed after the resync: " + done);
         assertTrue(resynced >= surelyMissed.size() && !surelyMissed.isEmpty(),
                 "the resync copied fewer chunks than member 1 surely missed: " + resyncReport);
         assertTrue(resynced <= bound, "the resync copied more than member 1 can have missed: " + resyncReport);
 
+        step(tStart, "member 1 back in sync, writer stopped");
         int blocks = writer.verify(rig.image(), "after the resync");
         rig.cli.umount(rig.mnt);
+        step(tStart, "unmounted");
         assertFalse(Mounts.isMounted(rig.mnt), "still mounted after fr1 umount: " + rig.mnt);
         assertEquals(Rig.sha256(rig.members.get(0), SIZE_BYTES), Rig.sha256(hang.contents(), SIZE_BYTES),
                 "the image regions of member 0 and member 1 differ after the resync");
-        System.out.printf("HungMemberIT: hang->faulty %d ms, hung %d ms, down %s, add %s (exit %d), status %s, "
+        System.out.printf("HungMemberIT: hang->faulty %d ms, hung %d ms, down %s, add %s, status %s, "
                         + "up %s, lift->in_sync %d ms, writer %d writes (slowest %d ms), %d blocks verified, "
                         + "resynced %d chunks (surely missed %d, bound %d), total %d s%n",
-                toFaulty, hungFor, took(down), took(add), add.exit(), took(text), up == null ? "-" : took(up),
+                toFaulty, hungFor, took(down), took(add), took(text), up == null ? "-" : took(up),
                 (tIn - tLift) / 1_000_000, writer.acked(), writer.worstLatencyMillis(), blocks, resynced,
                 surelyMissed.size(), bound, (System.nanoTime() - tStart) / 1_000_000_000L);
     }
 
     // ------------------------------------------------------------------------------------------ helpers
 
-    /** Runs {@code fr1 ARGS} with a deadline on another thread while polling the status. */
+    private static void step(long t0, String what) {
+        System.out.printf("HungMemberIT: %6d ms %s%n", (System.nanoTime() - t0) / 1_000_000, what);
+    }
+
+    /**
+     * Runs {@code fr1 ARGS} with a deadline on another thread while polling the status; gives up on it (killing
+     * it) as soon as the array is clearly frozen, so a freeze fails the test in seconds, not at the deadline.
+     */
     private Sh.Result whileWatching(StatusTimer timer, StatusTimer.Phase phase, Duration wait, String... args)
             throws Exception {
         long t0 = System.nanoTime();
         Future<Sh.Result> f = commands.submit(() -> rig.cli.attempt(wait, args));
-        timer.pollWhile(f, phase, 100);
-        Sh.Result r = f.get(wait.toMillis() + 15_000, TimeUnit.MILLISECONDS);
+        boolean frozen = timer.pollWhile(f, phase, 100,
+                () -> writer.inflightMillis() > FROZEN_MS || phase.unanswered >= 3);
+        Sh.Result r;
+        if (frozen && !f.isDone()) {
+            f.cancel(true); // Sh kills the command
+            r = new Sh.Result(List.of("fr1", String.join(" ", args)), -1, "",
+                    "given up: the array froze while it ran", true);
+        } else {
+            r = f.get(wait.toMillis() + 15_000, TimeUnit.MILLISECONDS);
+        }
         tookMillis.put(r, (System.nanoTime() - t0) / 1_000_000);
         return r;
     }
@@ -223,16 +264,22 @@ class HungMemberIT {
     private String took(Sh.Result r) {
         Long ms = tookMillis.get(r);
         String t = ms == null ? "?" : ms + " ms";
-        return r.timedOut() ? "no answer, killed after " + t : "exit " + r.exit() + " after " + t;
+        return r.timedOut() ? "no answer, given up after " + t : "exit " + r.exit() + " after " + t;
     }
 
     /** Status answered within 1 s every time, and the writer never waited more than io-timeout + 1 s. */
     private void checkResponsive(String when, StatusTimer.Phase phase) {
         long worst = writer.worstLatencyMillis();
         long inflight = writer.inflightMillis();
+        String why = "";
+        if (!phase.allWithin(STATUS_BOUND_MS) || worst > WRITE_BOUND_MS) {
+            why = "\n  " + DaemonThreads.summary(rig.mnt); // taken while frozen, before the hang is lifted
+            System.out.println("HungMemberIT: frozen " + when + why);
+        }
+        String daemon = why;
         assertAll(when,
                 () -> assertTrue(phase.allWithin(STATUS_BOUND_MS), "status must answer within " + STATUS_BOUND_MS
-                        + " ms: " + phase),
+                        + " ms: " + phase + daemon),
                 () -> assertTrue(worst <= WRITE_BOUND_MS, "the writer's slowest write+fsync took " + worst
                         + " ms" + (inflight > 0 ? " (one still in flight for " + inflight + " ms)" : "")
                         + ", more than io-timeout + 1 s = " + WRITE_BOUND_MS + " ms"));

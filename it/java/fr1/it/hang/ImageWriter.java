@@ -161,16 +161,20 @@ public final class ImageWriter {
         return true;
     }
 
-    /** Distinct chunks of the writes that started at or after {@code fromNanos}, the one in flight included. */
-    public synchronized Set<Long> chunksStartedFrom(long fromNanos) {
+    /**
+     * Distinct chunks of the writes that started within [from, to], acknowledged or not (the one in flight, and one
+     * that failed, included).
+     */
+    public synchronized Set<Long> chunksStartedWithin(long fromNanos, long toNanos) {
         Set<Long> s = new HashSet<>();
         for (Op op : ledger) {
-            if (op.startNanos() >= fromNanos) {
+            if (op.startNanos() >= fromNanos && op.startNanos() <= toNanos) {
                 s.add(op.chunk());
             }
         }
+        long start = inflightStart;
         long n = inflightN;
-        if (inflightStart != 0 && n >= 0) {
+        if (start != 0 && n >= 0 && start >= fromNanos && start <= toNanos) {
             s.add(chunkOf(n));
         }
         return s;
@@ -185,11 +189,6 @@ public final class ImageWriter {
             }
         }
         return s;
-    }
-
-    /** Acknowledged writes that started at or after {@code fromNanos}. */
-    public synchronized long opsStartedFrom(long fromNanos) {
-        return ledger.stream().filter(op -> op.startNanos() >= fromNanos).count();
     }
 
     /** Reads back, through {@code path} (the image), the last acknowledged content of every block written. */

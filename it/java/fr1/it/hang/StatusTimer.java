@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
 
 /**
  * Times {@code status json} on the mount's control socket (the request {@code fr1 status --json} sends), each with a
@@ -79,13 +80,21 @@ public final class StatusTimer {
         return last;
     }
 
-    /** Polls every {@code everyMillis} until {@code f} is done (and once more after), recording into {@code phase}. */
-    public void pollWhile(Future<?> f, Phase phase, long everyMillis) throws InterruptedException {
+    /**
+     * Polls every {@code everyMillis} until {@code f} is done (and once more after), recording into {@code phase};
+     * stops early, returning true, once {@code giveUp} holds.
+     */
+    public boolean pollWhile(Future<?> f, Phase phase, long everyMillis, BooleanSupplier giveUp)
+            throws InterruptedException {
         while (!f.isDone()) {
             sample(phase);
+            if (giveUp.getAsBoolean()) {
+                return true;
+            }
             Thread.sleep(everyMillis);
         }
         sample(phase);
+        return false;
     }
 
     public static String state(Object st, int member) {

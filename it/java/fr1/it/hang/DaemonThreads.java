@@ -14,6 +14,9 @@ public final class DaemonThreads {
 
     private static final int FR1_FRAMES = 3;
     private static final int MAX_THREADS = 12;
+    /** Frames of a thread inside a file-system call (it may be the one that hangs). */
+    private static final List<String> FS_CALLS = List.of("sun.nio.fs.UnixNativeDispatcher",
+            "sun.nio.ch.UnixFileDispatcherImpl", "sun.nio.ch.FileDispatcherImpl", "java.io.RandomAccessFile");
 
     private DaemonThreads() {
     }
@@ -73,12 +76,12 @@ public final class DaemonThreads {
                 if (top == null) {
                     top = frame;
                 }
-                if (frame.startsWith("sun.nio.fs.UnixNativeDispatcher") || frame.startsWith("sun.nio.ch.UnixFileDispatcherImpl")
-                        || frame.startsWith("sun.nio.ch.FileDispatcherImpl") || frame.startsWith("java.io.RandomAccessFile")) {
+                if (FS_CALLS.stream().anyMatch(frame::startsWith)) {
                     fsCall = true;
                 }
                 if (frame.startsWith("fr1.") && fr1.size() < FR1_FRAMES) {
-                    fr1.add(frame.replaceAll("\\(([A-Za-z]+)\\.java:(\\d+)\\)", ":$2").replaceFirst("^fr1\\.\\w+\\.", ""));
+                    // fr1.engine.Mirror.write(Mirror.java:428) -> Mirror.write:428
+                    fr1.add(frame.replaceAll("\\(\\w+\\.java:(\\d+)\\)", ":$1").replaceFirst("^fr1\\.\\w+\\.", ""));
                 }
             } else if (x.startsWith("- waiting to lock") && lock == null) {
                 lock = x.substring(2);

@@ -222,7 +222,8 @@ public final class HangFs implements FuseOperations {
         try {
             conn.setMaxWrite(1 << 20);
             conn.setMaxReadahead(1 << 20);
-            int want = conn.want() | (conn.capable() & (FuseConnInfo.FUSE_CAP_ASYNC_READ | FuseConnInfo.FUSE_CAP_BIG_WRITES));
+            int want = conn.want()
+                    | (conn.capable() & (FuseConnInfo.FUSE_CAP_ASYNC_READ | FuseConnInfo.FUSE_CAP_BIG_WRITES));
             // Writeback cache would acknowledge writes from the page cache: a hung server must block the writer.
             conn.setWant(want & ~FuseConnInfo.FUSE_CAP_WRITEBACK_CACHE);
         } catch (Throwable t) {

@@ -71,7 +71,8 @@ public final class StatusTimer {
         Phase p = new Phase();
         Object st = sample(p);
         if (st == null) {
-            throw new AssertionError("fr1 status did not answer within " + DEADLINE.toMillis() + " ms: " + p.firstProblem);
+            throw new AssertionError("fr1 status did not answer within " + DEADLINE.toMillis() + " ms: "
+                    + p.firstProblem);
         }
         return st;
     }

@@ -19,6 +19,7 @@ import fr1.it.support.Sh;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -196,9 +197,12 @@ class HungMemberIT {
         }
         StatusTimer.Phase healing = new StatusTimer.Phase();
         long[] tBack = {0}; // first seen no longer faulty: its missed set is fixed from then on
+        Object[] lastFaulty = {s};
         long tIn = await(timer, healing, "member 1 in sync again after the hang was lifted", 30_000, x -> {
             if (tBack[0] == 0 && !"faulty".equals(state(x, 1))) {
                 tBack[0] = System.nanoTime();
+            } else if (tBack[0] == 0) {
+                lastFaulty[0] = x;
             }
             return inSyncAndIdle(x, 1);
         });
@@ -211,7 +215,9 @@ class HungMemberIT {
         long bound = atRisk.size() + SLACK_CHUNKS;
         String resyncReport = "lastResyncChunks " + resynced + "; chunks written while member 1 was surely faulty "
                 + surelyMissed.size() + "; chunks of writes started from 1 s before the hang until member 1 was "
-                + "seen back " + atRisk.size() + " (bound " + bound + "); status: " + done;
+                + "seen back " + atRisk.size() + " (bound " + bound + "); last missed set seen: "
+                + writer.explainMissed(missedChunks(lastFaulty[0]), tFlag - AT_RISK_BEFORE_HANG_NANOS)
+                + "; status: " + done;
         System.out.println("HungMemberIT: " + resyncReport);
         assertEquals(0, Json.longAt(done, "members", 1, "missedChunks"), "missed after the resync: " + done);
         assertTrue(resynced >= surelyMissed.size() && !surelyMissed.isEmpty(),
@@ -237,6 +243,19 @@ class HungMemberIT {
     }
 
     // ------------------------------------------------------------------------------------------ helpers
+
+    /** Member 1's missed chunks in a status ({@code missedRuns}: [[first, length], ...]). */
+    private static Set<Long> missedChunks(Object st) {
+        Set<Long> chunks = new HashSet<>();
+        for (Object run : Json.listAt(st, "members", 1, "missedRuns")) {
+            long first = Json.longAt(run, 0);
+            long length = Json.longAt(run, 1);
+            for (long c = first; c < first + length; c++) {
+                chunks.add(c);
+            }
+        }
+        return chunks;
+    }
 
     private static void step(long t0, String what) {
         System.out.printf("HungMemberIT: %6d ms %s%n", (System.nanoTime() - t0) / 1_000_000, what);

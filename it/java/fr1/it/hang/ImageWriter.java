@@ -180,6 +180,32 @@ public final class ImageWriter {
         return s;
     }
 
+    /**
+     * Where the chunks of a missed set come from, for messages: how many the writer never wrote, how many it last
+     * wrote (started writing) before {@code beforeNanos}, and the oldest of those relative to it.
+     */
+    public synchronized String explainMissed(Set<Long> missed, long beforeNanos) {
+        Map<Long, Long> lastStart = new HashMap<>();
+        for (Op op : ledger) {
+            lastStart.merge(op.chunk(), op.startNanos(), Math::max);
+        }
+        long never = 0;
+        long older = 0;
+        long oldest = 0;
+        for (long c : missed) {
+            Long t = lastStart.get(c);
+            if (t == null) {
+                never++;
+            } else if (t < beforeNanos) {
+                older++;
+                oldest = Math.max(oldest, beforeNanos - t);
+            }
+        }
+        return missed.size() + " chunks missed: " + never + " never written by the writer, " + older
+                + " last written before the at-risk window" + (older > 0 ? " (up to " + oldest / 1_000_000
+                + " ms before it; each was fsync'ed)" : "");
+    }
+
     /** Distinct chunks of the writes that both started and were acknowledged within [from, to]. */
     public synchronized Set<Long> chunksWrittenWithin(long fromNanos, long toNanos) {
         Set<Long> s = new HashSet<>();

@@ -41,6 +41,10 @@ public final class ImageWriter {
     private volatile boolean stop;
     private volatile long inflightStart;
     private volatile long inflightN = -1;
+    /** When the write in flight returned (its fsync runs), or 0. */
+    private volatile long inflightWritten;
+    /** The slowest acknowledged op, split. */
+    private volatile String slowest = "none";
     private volatile long maxLatency;
     private volatile long acked;
     private Thread thread;
@@ -88,9 +92,15 @@ public final class ImageWriter {
                 while (buf.hasRemaining()) {
                     ch.write(buf, off + buf.position());
                 }
+                long tw = System.nanoTime();
+                inflightWritten = tw;
                 ch.force(false);
                 long t1 = System.nanoTime();
                 inflightStart = 0;
+                inflightWritten = 0;
+                if (t1 - t0 > maxLatency) {
+                    slowest = "write " + (tw - t0) / 1_000_000 + " ms + fsync " + (t1 - tw) / 1_000_000 + " ms";
+                }
                 synchronized (this) {
                     ledger.add(new Op(n, chunkOf(n), off, t0, t1));
                     lastAt.put(off, n);
@@ -118,6 +128,18 @@ public final class ImageWriter {
         long s = inflightStart;
         long inflight = s == 0 ? 0 : System.nanoTime() - s;
         return Math.max(maxLatency, inflight) / 1_000_000;
+    }
+
+    /** The slowest write+fsync, split into its two calls; or the one in flight, if it is slower. */
+    public String slowest() {
+        long s0 = inflightStart;
+        long w = inflightWritten;
+        long now = System.nanoTime();
+        if (s0 != 0 && now - s0 > maxLatency) {
+            return w == 0 ? "write in flight for " + (now - s0) / 1_000_000 + " ms"
+                    : "write " + (w - s0) / 1_000_000 + " ms + fsync in flight for " + (now - w) / 1_000_000 + " ms";
+        }
+        return slowest;
     }
 
     /** How long the write in flight has been waiting (ms), or 0. */

@@ -137,12 +137,14 @@ class HungMemberIT {
         step(tStart, "writer running");
 
         // ---- member 1 hangs: fr1 fails it within io-timeout, the writer goes on
+        SlowWriteWatch slowWrite = new SlowWriteWatch();
         long tFlag = hang.hang();
         StatusTimer.Phase failing = new StatusTimer.Phase();
         long tFaulty = await(timer, failing, "member 1 faulty after the hang began", IO_TIMEOUT_MS + 3000,
                 s -> "faulty".equals(state(s, 1)));
         long toFaulty = (tFaulty - tFlag) / 1_000_000;
         writer.awaitProgress(10, WRITE_BOUND_MS, "after member 1 was failed");
+        String slowWhere = slowWrite.stop();
         System.out.println("HungMemberIT: member 1 faulty " + toFaulty + " ms after the hang began ("
                 + Json.at(timer.last(), "members", 1, "reason") + "); slowest write+fsync so far: " + writer.slowest());
         assertAll("member 1 hung (HangFs blocks every call); fr1 -o io-timeout=2s",
@@ -152,7 +154,7 @@ class HungMemberIT {
                         + failing),
                 () -> assertTrue(writer.worstLatencyMillis() <= WRITE_BOUND_MS, "the writer's slowest write+fsync "
                         + "took " + writer.worstLatencyMillis() + " ms (" + writer.slowest()
-                        + "), more than io-timeout + 1 s = " + WRITE_BOUND_MS + " ms"));
+                        + "), more than io-timeout + 1 s = " + WRITE_BOUND_MS + " ms" + slowWhere));
 
         // ---- while it hangs: down, status, add, naming member 1 by its path
         String name = Boolean.getBoolean("fr1.it.hang.byIndex") ? "1" : m1.toString();
@@ -245,6 +247,38 @@ class HungMemberIT {
     }
 
     // ------------------------------------------------------------------------------------------ helpers
+
+    /**
+     * While member 1 is being failed: once the writer's op has waited longer than io-timeout + 0.5 s and is still
+     * waiting, takes the fr1 daemon's threads once (where does the write wait after its member timed out?).
+     */
+    private final class SlowWriteWatch {
+        private volatile boolean done;
+        private volatile String where = "";
+        private final Thread thread = Thread.ofPlatform().daemon().name("hung-member-slow-write").start(this::run);
+
+        private void run() {
+            while (!done) {
+                if (writer.inflightMillis() > IO_TIMEOUT_MS + 500) {
+                    where = "\n  with that write in flight for " + writer.inflightMillis() + " ms, "
+                            + DaemonThreads.summary(rig.mnt);
+                    return;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        /** What it saw, or "" if no op waited that long. */
+        String stop() throws InterruptedException {
+            done = true;
+            thread.join(20_000);
+            return where;
+        }
+    }
 
     /** Member 1's missed chunks in a status ({@code missedRuns}: [[first, length], ...]). */
     private static Set<Long> missedChunks(Object st) {

@@ -8,11 +8,12 @@ import java.util.List;
 
 /**
  * Why a daemon froze, for failure messages: {@code jcmd PID Thread.print} of the fr1 daemon, reduced to its threads
- * that wait for a monitor or sit in a file-system call, each with its top frame and its first fr1 frames.
+ * that wait for a monitor, sit in a file-system call or serve an image request (FUSE), each with its top frame and
+ * its first fr1 frames.
  */
 public final class DaemonThreads {
 
-    private static final int FR1_FRAMES = 3;
+    private static final int FR1_FRAMES = 4;
     private static final int MAX_THREADS = 12;
     /** Frames of a thread inside a file-system call (it may be the one that hangs). */
     private static final List<String> FS_CALLS = List.of("sun.nio.fs.UnixNativeDispatcher",
@@ -66,6 +67,7 @@ public final class DaemonThreads {
         String top = null;
         String lock = null;
         boolean fsCall = false;
+        boolean imageCall = false;
         List<String> fr1 = new ArrayList<>();
         for (String raw : l) {
             String x = raw.strip();
@@ -79,6 +81,9 @@ public final class DaemonThreads {
                 if (FS_CALLS.stream().anyMatch(frame::startsWith)) {
                     fsCall = true;
                 }
+                if (frame.startsWith("fr1.fuse.ImageFs.")) {
+                    imageCall = true;
+                }
                 if (frame.startsWith("fr1.") && fr1.size() < FR1_FRAMES) {
                     // fr1.engine.Mirror.write(Mirror.java:428) -> Mirror.write:428
                     fr1.add(frame.replaceAll("\\(\\w+\\.java:(\\d+)\\)", ":$1").replaceFirst("^fr1\\.\\w+\\.", ""));
@@ -87,10 +92,10 @@ public final class DaemonThreads {
                 lock = x.substring(2);
             }
         }
-        if (fr1.isEmpty() || !(state.startsWith("BLOCKED") || fsCall)) {
+        if (fr1.isEmpty() || !(state.startsWith("BLOCKED") || fsCall || imageCall)) {
             return null;
         }
-        return name + " " + state + (lock != null ? " " + lock : "") + (fsCall ? " in " + top : "") + " <- "
-                + String.join(" <- ", fr1);
+        return name + " " + state + (lock != null ? " " + lock : "")
+                + (top != null && !top.startsWith("fr1.") ? " in " + top : "") + " <- " + String.join(" <- ", fr1);
     }
 }

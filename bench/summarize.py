@@ -319,13 +319,14 @@ def main():
     issue9 = issue9_targets(med, resync)
     targets["issue9"] = issue9
     print("targets (issue 9; ratios of medians in this run):")
+    width = max((len(t["what"]) for t in issue9), default=0)
     for t in issue9:
         v = "-" if t["value"] is None else f"{t['value']:.2f}x"
         if t["met"] is None:
             mark = "" if t["value"] is None else "(no verdict)"
         else:
             mark = verdict(t["met"])
-        print(f"  {t['what']:<52} {t['target']:<12} {v:>7}  {mark}")
+        print(f"  {t['what']:<{width}} {t['target']:<8} {v:>7}  {mark}")
     print("  (fr1-2-nobitmap is fr1-2 with -Dfr1.bench.noBitmap=true: the same as fr1-2 until the engine reads it)")
     print()
     print("targets (from issue 4):")

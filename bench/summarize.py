@@ -318,17 +318,17 @@ def main():
 
     issue9 = issue9_targets(med, resync)
     targets["issue9"] = issue9
-    print("targets (issue 9; ratios of medians in this run):")
-    width = max((len(t["what"]) for t in issue9), default=0)
-    for t in issue9:
-        v = "-" if t["value"] is None else f"{t['value']:.2f}x"
-        if t["met"] is None:
-            mark = "" if t["value"] is None else "(no verdict)"
-        else:
-            mark = verdict(t["met"])
-        print(f"  {t['what']:<{width}} {t['target']:<8} {v:>7}  {mark}")
-    print("  (fr1-2-nobitmap is fr1-2 with -Dfr1.bench.noBitmap=true: the same as fr1-2 until the engine reads it)")
-    print()
+    shown = [t for t in issue9 if t["value"] is not None]   # the rows whose layers ran
+    if shown:
+        width = max(len(t["what"]) for t in shown)
+        print("targets (issue 9; ratios of medians in this run):")
+        for t in shown:
+            mark = "(no verdict)" if t["met"] is None else verdict(t["met"])
+            print(f"  {t['what']:<{width}} {t['target']:<8} {t['value']:>6.2f}x  {mark}")
+        if any("nobitmap" in t["what"] for t in shown):
+            print("  (fr1-2-nobitmap is fr1-2 with -Dfr1.bench.noBitmap=true: the same as fr1-2 until the engine "
+                  "reads it)")
+        print()
     print("targets (from issue 4):")
     if "async_p50" in targets:
         for r in targets["async_p50"]["rows"]:

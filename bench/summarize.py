@@ -12,7 +12,12 @@ import platform
 import statistics
 import subprocess
 
-SLOW_LAYERS = ("fr1-2-slow", "fr1-async", "loop-fr1-async")
+SLOW_LAYERS = ("fr1-2-slow", "fr1-async", "loop-fr1-async", "qemu-quorum-slow")
+# Where the table compares every layer with (columns x raw, x bindfs, x pt = jfuse-pt, x fr1-1; all in the JSON).
+BASES = ("raw", "bindfs", "jfuse-pt", "qemu-quorum", "fr1-1")
+# 1 MiB sequential fr1-2 / bindfs before issue 9 (bench/RESULTS.md): no regression from these.
+SEQ_BASELINE = {"seqwrite-1m": 1.58, "seqread-1m": 2.25}
+SEQ_TOLERANCE = 0.95   # "no regression" allows 5 % run-to-run noise
 
 
 def sh(*cmd):
@@ -46,6 +51,7 @@ def machine(a):
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "fio": sh("fio", "--version"),
         "nbdkit": sh("nbdkit", "--version"),
+        "qemu_storage_daemon": sh("qemu-storage-daemon", "--version").split("\n")[0],
         "load_average": {
             "before_waiting": a.load_before_wait,
             "at_start": a.load_start,
@@ -89,10 +95,44 @@ def fmt(x, nd=2):
     return "-" if x is None else f"{x:.{nd}f}"
 
 
+def issue9_targets(med, resync):
+    """The ratios issue 9 is checked by: rows of what, target, value, met (None: no verdict, or not measured)."""
+    rows = []
+
+    def value(wl, layer, base):
+        m, b = med.get((wl, layer)), med.get((wl, base))
+        if not m or not b or not headline(wl, b):
+            return None
+        return headline(wl, m) / headline(wl, b)
+
+    def add(what, target, v, least):
+        rows.append({"what": what, "target": target, "value": None if v is None else round(v, 3),
+                     "met": None if v is None or least is None else v >= least})
+
+    for wl in ("randwrite-4k-qd1", "randwrite-4k-qd16"):
+        add(f"{wl} fr1-2/fr1-1", ">= 0.95", value(wl, "fr1-2", "fr1-1"), 0.95)
+    for wl in ("seqwrite-1m", "seqread-1m", "randwrite-4k-qd1", "randread-4k-qd1", "randwrite-4k-qd16",
+               "randread-4k-qd16"):
+        add(f"{wl} fr1-1/jfuse-pt", ">= 0.9", value(wl, "fr1-1", "jfuse-pt"), 0.9)
+    for wl in ("randwrite-4k-qd1", "randread-4k-qd1", "randwrite-4k-qd16", "randread-4k-qd16"):
+        add(f"{wl} fr1-2/qemu-quorum", "aim ~2", value(wl, "fr1-2", "qemu-quorum"), None)
+    for wl in ("randwrite-4k-qd1", "randwrite-4k-qd16", "seqwrite-1m"):
+        add(f"{wl} fr1-2-slow/qemu-quorum-slow", ">= 0.95", value(wl, "fr1-2-slow", "qemu-quorum-slow"), 0.95)
+    for wl in ("randwrite-4k-qd1", "randwrite-4k-qd16", "seqwrite-1m", "randwrite-4k-qd1-hot"):
+        add(f"{wl} fr1-2/fr1-2-nobitmap (bitmap cost)", ">= 0.98", value(wl, "fr1-2", "fr1-2-nobitmap"), 0.98)
+    for wl, base in SEQ_BASELINE.items():
+        add(f"{wl} fr1-2/bindfs (no regression from {base})", f">= {base * SEQ_TOLERANCE:.2f}",
+            value(wl, "fr1-2", "bindfs"), base * SEQ_TOLERANCE)
+    for lv in (resync or {}).get("levels", []):
+        if lv["percent"] in (1.0, 10.0):
+            add(f"resync {lv['percent']:g}% copy rate / raw copy", ">= 0.8", lv.get("rate_vs_raw"), 0.8)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("work", "result", "layers", "workloads", "runs", "runtime", "slow-runtime", "size", "delay",
-              "paced-iops", "paced-runtime", "async-opts", "resync-size", "resync-levels", "store", "store-desc", "binding", "jar", "commit",
+              "paced-iops", "paced-runtime", "async-opts", "qemu-child-opts", "resync-size", "resync-levels", "store", "store-desc", "binding", "jar", "commit",
               "load-before-wait", "load-start", "load-end", "quiet-waited", "quiet-max", "quiet-load", "quick",
               "seconds", "fio-seconds"):
         ap.add_argument("--" + a, default="")
@@ -137,7 +177,7 @@ def main():
         return headline(wl, m) / headline(wl, b) if headline(wl, b) else None
 
     for row in results:
-        for base in ("raw", "bindfs", "fr1-1"):
+        for base in BASES:
             # A paced run does the same IOPS everywhere: no throughput ratio (its latency is compared below).
             v = None if row["workload"].endswith("-paced") else ratio(row["workload"], row["layer"], base)
             row["vs_" + base] = round(v, 3) if v is not None else None
@@ -145,9 +185,10 @@ def main():
     print()
     print(f"fio --direct=1, {runs} runs x {a.runtime}s ({a.slow_runtime}s on the slow-member layers), medians; "
           f"size {a.size}; store: {a.store_desc}; fr1 {a.binding}; slow member: nbdkit delay-write={a.delay}; "
-          f"fr1-async: -o {a.async_opts}; paced: {a.paced_iops} IOPS for {a.paced_runtime}s")
+          f"fr1-async: -o {a.async_opts}; paced: {a.paced_iops} IOPS for {a.paced_runtime}s; "
+          f"qemu quorum children: {a.qemu_child_opts}")
     hdr = (f"{'workload':<23} {'layer':<15} {'value':>8} {'unit':<5} {'p50 us':>9} {'p99 us':>9} "
-           f"{'x raw':>6} {'x bindfs':>8} {'x fr1-1':>7}")
+           f"{'x raw':>6} {'x bindfs':>8} {'x pt':>6} {'x fr1-1':>7}")
     print(hdr)
     print("-" * len(hdr))
     last = None
@@ -160,7 +201,7 @@ def main():
         flag = f"  ! member 1 failed in {row['degraded_runs']}/{len(row['runs'])} runs" if row["degraded_runs"] else ""
         print(f"{wl:<23} {row['layer']:<15} {headline(wl, m):>8.{1 if headline(wl, m) >= 10 else 2}f} {unit:<5} "
               f"{m['p50_us']:>9.1f} {m['p99_us']:>9.1f} {fmt(row['vs_raw']):>6} {fmt(row['vs_bindfs']):>8} "
-              f"{fmt(row['vs_fr1-1']):>7}{flag}")
+              f"{fmt(row['vs_jfuse-pt']):>6} {fmt(row['vs_fr1-1']):>7}{flag}")
     if any(row["degraded_runs"] for row in results):
         print("! = fr1 failed member 1 (or it was not in_sync) during or right after such runs; events in the JSON")
     print()
@@ -228,7 +269,7 @@ def main():
         print(f"resync of a {a.resync_size} image (sparse members) vs a full copy (dd bs=4M conv=fsync of a fully "
               f"written file): {full:.3f} s (median)")
         print(f"  {'dirty':>6} {'chunks':>7} {'copied':>7} {'engine ms':>10} {'wall s':>7} {'engine/full':>12} "
-              f"{'wall/full':>10}")
+              f"{'wall/full':>10} {'MiB/s':>7} {'raw MiB/s':>9} {'rate/raw':>8}")
         for pct in levels:
             rs = [load_json(p) for p in sorted(glob.glob(os.path.join(out, f"resync.{pct}.*.json")))]
             rs = [r for r in rs if r]
@@ -244,10 +285,26 @@ def main():
             resync["levels"].append(lv)
             cp = [r.get("chunks_copied") for r in rs if r.get("chunks_copied") is not None]
             lv["chunks_copied"] = statistics.median(cp) if cp else None
+            # Copy rate (bytes copied / engine time) against a raw copy (dd conv=fsync) of as many bytes.
+            rates, raws, ratios = [], [], []
+            for r in rs:
+                if r.get("engine_ms") and r.get("chunks_copied") is not None and r.get("chunk_size") \
+                        and r.get("raw_copy_s"):
+                    rate = r["chunks_copied"] * r["chunk_size"] / 2**20 / (r["engine_ms"] / 1000)
+                    raw = r["raw_copy_bytes"] / 2**20 / r["raw_copy_s"]
+                    rates.append(rate)
+                    raws.append(raw)
+                    ratios.append(rate / raw)
+            lv["copy_mib_s"] = statistics.median(rates) if rates else None
+            lv["raw_copy_mib_s"] = statistics.median(raws) if raws else None
+            lv["rate_vs_raw"] = statistics.median(ratios) if ratios else None
             print(f"  {pct + '%':>6} {lv['chunks_dirty']:>7} {fmt(lv['chunks_copied'], 0):>7} {fmt(e, 0):>10} {wall:>7.2f} "
-                  f"{fmt(lv['engine_vs_full'], 3):>12} {fmt(lv['wall_vs_full'], 3):>10}")
+                  f"{fmt(lv['engine_vs_full'], 3):>12} {fmt(lv['wall_vs_full'], 3):>10} {fmt(lv['copy_mib_s'], 0):>7} "
+                  f"{fmt(lv['raw_copy_mib_s'], 0):>9} {fmt(lv['rate_vs_raw'], 2):>8}")
         print("  engine ms: the daemon's own time from resync start to in_sync (resync-finished event); wall s: from "
               "starting 'fr1 add' to that event (includes the CLI's JVM start, ~0.4 s)")
+        print("  MiB/s: chunks copied x chunk size / engine time; raw MiB/s: dd bs=4M conv=fsync of as many bytes of a "
+              "written file on the same store; rate/raw: their ratio (median of the per-run ratios)")
         print()
         one = next((lv for lv in resync["levels"] if lv["percent"] == 1.0), None)
         if one:
@@ -259,6 +316,19 @@ def main():
     def verdict(ok):
         return "met" if ok else "MISSED"
 
+    issue9 = issue9_targets(med, resync)
+    targets["issue9"] = issue9
+    shown = [t for t in issue9 if t["value"] is not None]   # the rows whose layers ran
+    if shown:
+        width = max(len(t["what"]) for t in shown)
+        print("targets (issue 9; ratios of medians in this run):")
+        for t in shown:
+            mark = "(no verdict)" if t["met"] is None else verdict(t["met"])
+            print(f"  {t['what']:<{width}} {t['target']:<8} {t['value']:>6.2f}x  {mark}")
+        if any("nobitmap" in t["what"] for t in shown):
+            print("  (fr1-2-nobitmap is fr1-2 with -Dfr1.bench.noBitmap=true: the same as fr1-2 until the engine "
+                  "reads it)")
+        print()
     print("targets (from issue 4):")
     if "async_p50" in targets:
         for r in targets["async_p50"]["rows"]:

@@ -100,18 +100,15 @@ final class Housekeeper implements AutoCloseable {
 
     /** True if a write holds, or a write-behind write is queued to, a stripe of chunks first..last. */
     private boolean writeInFlight(int first, int last) {
-        long span = (long) last - first + 1;
-        for (long c = first; c <= last && c - first < stripes; c++) {
-            int chunk = (int) c;
-            if (behind.queuedOn(chunk)) {
+        long n = Math.min((long) last - first + 1, stripes); // past that every stripe has been asked
+        for (long i = 0; i < n; i++) {
+            int c = (int) (first + i);
+            if (behind.queuedOn(c) || !locks.tryLockChunk(c)) {
                 return true;
             }
-            if (!locks.tryLockChunk(chunk)) {
-                return true;
-            }
-            locks.unlockChunk(chunk);
+            locks.unlockChunk(c);
         }
-        return span < 0;
+        return false;
     }
 
     /** True if no member is faulty or recovering: then nobody needs the bitmap to know what it missed. */

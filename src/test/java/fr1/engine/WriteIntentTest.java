@@ -352,6 +352,7 @@ class WriteIntentTest {
             AtomicReference<Throwable> failure = new AtomicReference<>();
             AtomicBoolean returned = new AtomicBoolean();
             AtomicReference<Thread> writer = new AtomicReference<>();
+            AtomicBoolean returnedWhileAsked = new AtomicBoolean();
             wi.sweep((a, b) -> {
                 Thread w = Thread.ofPlatform().start(() -> {
                     try {
@@ -366,9 +367,12 @@ class WriteIntentTest {
                 while (!returned.get() && w.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
                     Thread.onSpinWait();
                 }
+                // Sampled here, with the sweep still holding its lock: once the sweep returns, the writer may
+                // rightly have committed and returned.
+                returnedWhileAsked.set(returned.get());
                 return false; // it was not in flight when asked
             });
-            boolean tookFastPath = returned.get();
+            boolean tookFastPath = returnedWhileAsked.get();
             writer.get().join();
             assertEquals(null, failure.get());
             assertFalse(tookFastPath, "the write skipped the commit of a bit the sweep was clearing");

@@ -30,7 +30,7 @@ final class Members {
     private long version;
     private long failSeq;
 
-    private volatile Topology topology = new Topology(0, 0, new Topology.Slot[0]);
+    private volatile Topology topology = Topology.of(0, 0, new Topology.Slot[0]);
 
     Members(boolean async) {
         this.async = async;
@@ -190,7 +190,7 @@ final class Members {
         for (int i = 0; i < slots.length; i++) {
             slots[i] = slotOf(list.get(i));
         }
-        topology = new Topology(++version, failSeq, slots);
+        topology = Topology.of(++version, failSeq, slots);
     }
 
     // ---------------------------------------------------------------- the write path's calls (hot)

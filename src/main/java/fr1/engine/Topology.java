@@ -12,8 +12,28 @@ import java.util.concurrent.ExecutorService;
  * @param failSeq members failed so far: a write that went on without a member waits until the metadata that says
  *                so is durable ({@link MetaWriter#awaitDurable})
  * @param slots   every member, in index order
+ * @param writeTargets  the members a write goes to and waits for (in sync or recovering, not write-behind)
+ * @param behindTargets the members a write is queued to (async mode's write-behind members)
+ * @param faulty        the members whose missed set hears of every write
  */
-record Topology(long version, long failSeq, Slot[] slots) {
+record Topology(long version, long failSeq, Slot[] slots, Slot[] writeTargets, Slot[] behindTargets,
+                Slot[] faulty) {
+
+    /** A snapshot of {@code slots}, with the write path's target lists computed once here, not per write. */
+    static Topology of(long version, long failSeq, Slot[] slots) {
+        java.util.List<Slot> sync = new java.util.ArrayList<>();
+        java.util.List<Slot> behind = new java.util.ArrayList<>();
+        java.util.List<Slot> faulty = new java.util.ArrayList<>();
+        for (Slot s : slots) {
+            if (s.takesWrites()) {
+                (s.writeBehind() ? behind : sync).add(s);
+            } else if (s.state() == MemberState.FAULTY) {
+                faulty.add(s);
+            }
+        }
+        return new Topology(version, failSeq, slots, sync.toArray(new Slot[0]), behind.toArray(new Slot[0]),
+                faulty.toArray(new Slot[0]));
+    }
 
     /**
      * One member as it was when the snapshot was taken.

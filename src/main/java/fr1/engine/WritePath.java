@@ -69,24 +69,13 @@ final class WritePath {
             wib.markDirty(first, last);
             Topology t = members.topology();
             failSeq = t.failSeq();
-            Topology.Slot[] targets = new Topology.Slot[t.size()];
-            int n = 0;
-            Topology.Slot[] lagging = null;
-            int nl = 0;
-            for (Topology.Slot s : t.slots()) {
-                if (s.takesWrites()) {
-                    if (s.writeBehind()) {
-                        if (lagging == null) {
-                            lagging = new Topology.Slot[t.size()];
-                        }
-                        lagging[nl++] = s;
-                    } else {
-                        targets[n++] = s;
-                    }
-                } else if (s.state() == MemberState.FAULTY) {
-                    members.addMissed(s.member(), first, last);
-                }
+            for (Topology.Slot s : t.faulty()) {
+                members.addMissed(s.member(), first, last);
             }
+            Topology.Slot[] targets = t.writeTargets();
+            int n = targets.length;
+            Topology.Slot[] lagging = t.behindTargets();
+            int nl = lagging.length;
             // Queued first (the copy is taken now), so the synchronous writes overlap the slow members' queues.
             List<Future<Void>> queued = nl == 0 ? List.of() : new ArrayList<>(nl);
             for (int i = 0; i < nl; i++) {

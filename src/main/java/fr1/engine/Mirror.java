@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>{@link Members}: the member table; publishes an immutable {@link Topology} after each change.
  * <li>{@link WritePath} / {@link ReadPath}: foreground I/O over a topology snapshot, through {@link FanOut}
- *     (one member inline on the caller's thread, timed by the {@link Watchdog}; the others on their pools).
+ *     (local members called on the caller's thread, timed by the {@link Watchdog}; the others on their pools, in parallel).
  * <li>{@link WriteIntent}: the write-intent bitmap; {@link MetaWriter}: superblocks and bitmap pages.
  * <li>{@link WriteBehind}: async mode's queues. {@link Failures}: what a failed member misses.
  * <li>{@link Membership}: the operator's commands. {@link Prober}, {@link Housekeeper}, {@link Resync},

@@ -29,8 +29,8 @@ final class Member {
     final int index;
     final UUID uuid;
 
-    // ---- guarded by Members.lock
-    Path path;
+    // ---- guarded by Members.lock (path is also volatile: events and logs read it without the lock)
+    volatile Path path;
     /** The path canonicalised (links resolved) when the member was attached or assembled: commands naming it by
      *  path are matched against this, never by touching the member's file system again. */
     Path canonical;

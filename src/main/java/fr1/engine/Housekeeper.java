@@ -35,6 +35,8 @@ final class Housekeeper implements AutoCloseable {
     private final Future<Object>[] pathCheck = new Future[Mirror.MAX_MEMBERS];
     private final long[] pathCheckStarted = new long[Mirror.MAX_MEMBERS];
     private final Object wakeup = new Object();
+    /** Reads a path's file identity (null: gone). Tests substitute one that hangs, as a dead mount does. */
+    private volatile java.util.function.Function<java.nio.file.Path, Object> fileKeys = PathFacts::fileKey;
     private volatile boolean closed;
     private Thread thread;
 
@@ -75,6 +77,11 @@ final class Housekeeper implements AutoCloseable {
                 LOG.error("housekeeping failed: {}", Mirror.reason(e));
             }
         }
+    }
+
+    /** For tests: how path checks read a path's identity (default {@link PathFacts#fileKey}). */
+    void fileKeys(java.util.function.Function<java.nio.file.Path, Object> f) {
+        fileKeys = f;
     }
 
     /** One round of every periodic task (the thread's loop; tests call it directly). */
@@ -134,7 +141,8 @@ final class Housekeeper implements AutoCloseable {
             if (f == null) {
                 try {
                     java.nio.file.Path p = (java.nio.file.Path) known[0];
-                    f = checks.submit(() -> PathFacts.fileKey(p));
+                    java.util.function.Function<java.nio.file.Path, Object> keys = fileKeys;
+                    f = checks.submit(() -> keys.apply(p));
                 } catch (java.util.concurrent.RejectedExecutionException e) {
                     return;
                 }

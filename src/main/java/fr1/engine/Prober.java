@@ -40,6 +40,7 @@ final class Prober implements AutoCloseable {
     private final long[] lastLog = new long[Mirror.MAX_MEMBERS];
     @SuppressWarnings("unchecked")
     private final Future<?>[] running = new Future[Mirror.MAX_MEMBERS];
+    private long started;
     private boolean closed;
     private Thread thread;
 
@@ -93,6 +94,13 @@ final class Prober implements AutoCloseable {
         }
     }
 
+    /** Probes started so far (by the thread or by {@link #tick}): for tests. */
+    long started() {
+        synchronized (lock) {
+            return started;
+        }
+    }
+
     /** Starts the probes that are due; returns how long to wait before the next is due. For the loop and tests. */
     long tick() {
         Topology t = members.topology();
@@ -121,6 +129,7 @@ final class Prober implements AutoCloseable {
                 next[i] = now + backoff[i];
                 try {
                     running[i] = pool.submit(() -> probe(m));
+                    started++;
                 } catch (java.util.concurrent.RejectedExecutionException e) {
                     return -1;
                 }

@@ -28,7 +28,6 @@ final class Throttles {
 
     /** A new throttle for one copying thread. */
     Throttle newThrottle() {
-        return new Throttle(minBps, maxBps, clock::nanoTime,
-                n -> Thread.sleep(n / 1_000_000, (int) (n % 1_000_000)), () -> lastForeground);
+        return new Throttle(minBps, maxBps, clock::nanoTime, clock::sleepNanos, () -> lastForeground);
     }
 }

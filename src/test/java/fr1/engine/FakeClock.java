@@ -15,6 +15,7 @@ final class FakeClock implements Clock {
     private long now = START;
     private boolean autoAdvance = true;
     private int sleepers;
+    private long sleeps;
 
     @Override
     public synchronized long nanoTime() {
@@ -54,6 +55,7 @@ final class FakeClock implements Clock {
             }
             long until = now + nanos;
             sleepers++;
+            sleeps++;
             notifyAll();
             try {
                 while (now < until && !autoAdvance) {
@@ -66,9 +68,29 @@ final class FakeClock implements Clock {
         }
     }
 
+    /** Sleeps that waited for the test so far (not those that advanced the clock themselves). */
+    synchronized long sleeps() {
+        return sleeps;
+    }
+
     /** Threads sleeping on this clock now. */
     synchronized int sleepers() {
         return sleepers;
+    }
+
+    /**
+     * Waits (real time, at most {@code timeout}) until the {@code nth} sleep on this clock (counted from 1, sleeps
+     * that advanced the clock themselves not counted) has begun and a thread sleeps.
+     */
+    synchronized void awaitSleep(long nth, Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (sleeps < nth || sleepers == 0) {
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                throw new AssertionError("sleep " + nth + " on the fake clock did not begin (" + sleeps + " so far)");
+            }
+            wait(Math.max(1, left / 1_000_000));
+        }
     }
 
     /** Waits (real time, at most {@code timeout}) until {@code n} threads sleep on this clock. */

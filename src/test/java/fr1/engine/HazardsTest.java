@@ -99,7 +99,8 @@ class HazardsTest {
      * member's path at any time, however long the hang lasts; once the hang ends the member comes back.
      *
      * <p>Observed over about 6 back-off rounds (io-timeout 300 ms, probes every 50..200 ms) by sampling the threads
-     * inside the hanging open. With an injected clock this would advance the clock by those rounds instead.
+     * inside the hanging open, on real time: the end-to-end view. ProberClockTest.aHungProbeIsNeverStartedTwice
+     * drives the same rule through 20 back-off rounds on a fake clock.
      */
     @Test
     void hungOpenInAProbeHoldsAtMostOneThreadPerMember() throws Exception {

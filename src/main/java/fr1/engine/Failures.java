@@ -102,7 +102,6 @@ final class Failures {
             // recovers from m, not from a lagging member (which would undo acknowledged writes).
             behind.drain(-1, drainNanos);
         }
-        int[] epochAfter = {-1};
         boolean[] last = {false};
         boolean changed = members.mutate(t -> {
             if (m.epoch() != epoch) {
@@ -122,7 +121,9 @@ final class Failures {
             t.bump();
             t.newGeneration();
             m.detach();
-            epochAfter[0] = m.epoch();
+            // Read after the epoch moved on (detach): a write that lands later sees the new epoch and adds its own
+            // chunks. In the same critical section, so nobody sees the member faulty without them.
+            m.missed.or(m.unflushed.atRisk());
             m.missed.or(m.pendingMissed);
             m.pendingMissed = new RoaringBitmap();
             t.missedChanged();
@@ -133,16 +134,6 @@ final class Failures {
                 LOG.error("{}: {}; it is the last in-sync member, so it stays in the array", m.describe(), why);
             }
             return false;
-        }
-        // Read after the state changed: a write that lands later sees the new epoch and adds its own chunks.
-        RoaringBitmap atRisk = m.unflushed.atRisk();
-        if (!atRisk.isEmpty()) {
-            members.update(t -> {
-                if (m.epoch() == epochAfter[0] && m.state == MemberState.FAULTY) {
-                    m.missed.or(atRisk);
-                    t.missedChanged();
-                }
-            });
         }
         listener.failed(m);
         LOG.warn("{} failed: {}", m.describe(), why);

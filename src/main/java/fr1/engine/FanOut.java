@@ -1,6 +1,7 @@
 package fr1.engine;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 
 /**
@@ -12,32 +13,16 @@ import java.util.concurrent.Future;
  */
 final class FanOut {
 
-    /** Inline only while the member's recent latency is below this: a slow disk is better handed off. */
-    static final long INLINE_MAX_NANOS = 200_000;
+    /**
+     * A second or further local member is called inline only while its recent latency is below this: a slow disk is
+     * better written in parallel. (The first local member is always called inline: the caller waits anyway.) High
+     * enough that a CPU-saturated machine, where every call looks slow because of scheduling, keeps inlining.
+     */
+    static final long INLINE_MAX_NANOS = 2_000_000;
 
     @FunctionalInterface
     interface Call {
         void run(Topology.Slot s) throws IOException;
-
-        /** A data read or write: its time feeds the member's latency (forces and metadata would skew it). */
-        default boolean data() {
-            return false;
-        }
-    }
-
-    /** Marks a call as a data read or write. */
-    static Call data(Call c) {
-        return new Call() {
-            @Override
-            public void run(Topology.Slot s) throws IOException {
-                c.run(s);
-            }
-
-            @Override
-            public boolean data() {
-                return true;
-            }
-        };
     }
 
     private final long timeoutNanos;
@@ -58,23 +43,53 @@ final class FanOut {
      * @return per target, the error it gave (a missed deadline is a {@link MemberTimeoutException}), or null
      */
     IOException[] run(Topology.Slot[] targets, int n, Call call) {
+        return run(targets, n, call, null, 0);
+    }
+
+    /**
+     * Writes {@code src} at {@code offset} to {@code targets[0..n)}: inline calls use {@code src} itself (its
+     * position is put back after each), hand-offs a duplicate; {@code src}'s position is unchanged on return.
+     */
+    IOException[] write(Topology.Slot[] targets, int n, ByteBuffer src, long offset) {
+        return run(targets, n, WRITE, src, offset);
+    }
+
+    /** Reads {@code dst.remaining()} bytes at {@code offset} from one member into {@code dst} (position unchanged). */
+    void read(Topology.Slot s, ByteBuffer dst, long offset) throws IOException {
+        IOException e = run(new Topology.Slot[] {s}, 1, READ, dst, offset)[0];
+        if (e != null) {
+            throw e;
+        }
+    }
+
+    private static final Call WRITE = s -> {
+        throw new IllegalStateException("data calls take a buffer");
+    };
+    private static final Call READ = s -> {
+        throw new IllegalStateException("data calls take a buffer");
+    };
+
+    private IOException[] run(Topology.Slot[] targets, int n, Call call, ByteBuffer buf, long offset) {
         IOException[] errors = new IOException[n];
-        if (n == 1 && inline(targets[0])) {
-            errors[0] = runInline(targets[0], call);
+        if (n == 1 && inline(targets[0], true)) {
+            errors[0] = runInline(targets[0], call, buf, offset);
             return errors;
         }
         @SuppressWarnings("unchecked")
         Future<Void>[] futures = new Future[n];
+        boolean[] inline = new boolean[n];
         boolean anyInline = false;
         for (int i = 0; i < n; i++) {
             Topology.Slot s = targets[i];
-            if (inline(s)) {
+            if (inline(s, !anyInline)) {
+                inline[i] = true;
                 anyInline = true;
                 continue;
             }
+            ByteBuffer mine = buf == null ? null : buf.duplicate();
             try {
                 futures[i] = Calls.submit(s.io(), () -> {
-                    timed(s, call);
+                    timed(s, call, mine, offset);
                     return null;
                 }, s.index());
             } catch (IOException e) {
@@ -83,8 +98,8 @@ final class FanOut {
         }
         if (anyInline) {
             for (int i = 0; i < n; i++) {
-                if (futures[i] == null && errors[i] == null) {
-                    errors[i] = runInline(targets[i], call);
+                if (inline[i]) {
+                    errors[i] = runInline(targets[i], call, buf, offset);
                 }
             }
         }
@@ -109,20 +124,24 @@ final class FanOut {
         }
     }
 
-    private boolean inline(Topology.Slot s) {
-        return s.inline() && s.storage() != null && s.member().latencyNanos() < INLINE_MAX_NANOS;
+    private static boolean inline(Topology.Slot s, boolean first) {
+        return s.inline() && s.storage() != null && (first || s.member().latencyNanos() < INLINE_MAX_NANOS);
     }
 
-    private IOException runInline(Topology.Slot s, Call call) {
+    private IOException runInline(Topology.Slot s, Call call, ByteBuffer buf, long offset) {
         Watchdog.Entry e = watchdog.start(s);
         IOException error = null;
+        int pos = buf == null ? 0 : buf.position();
         try {
-            timed(s, call);
+            timed(s, call, buf, offset);
         } catch (IOException ex) {
             error = ex;
         } catch (RuntimeException ex) {
             error = new IOException("member " + s.index() + ": " + Mirror.reason(ex), ex);
         } finally {
+            if (buf != null) {
+                buf.position(pos);
+            }
             if (watchdog.end(e) && error == null) {
                 error = new MemberTimeoutException("member " + s.index() + " did not answer in time");
             }
@@ -130,16 +149,20 @@ final class FanOut {
         return error;
     }
 
-    private static void timed(Topology.Slot s, Call call) throws IOException {
+    private static void timed(Topology.Slot s, Call call, ByteBuffer buf, long offset) throws IOException {
         if (s.storage() == null) {
             throw new IOException("member " + s.index() + " is not attached");
         }
-        if (!call.data()) {
+        if (call != WRITE && call != READ) {
             call.run(s);
             return;
         }
         long t0 = System.nanoTime();
-        call.run(s);
+        if (call == WRITE) {
+            s.storage().writeFully(buf, offset);
+        } else {
+            s.storage().readFully(buf, offset);
+        }
         s.member().observe(System.nanoTime() - t0);
     }
 }

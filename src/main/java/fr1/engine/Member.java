@@ -61,7 +61,7 @@ final class Member {
     /** Increases on every detach: a call that started on an earlier incarnation is told apart. */
     private volatile int epoch;
     /** Chunks written to it whose force has not succeeded yet: what it may lose if it fails now. */
-    final Unflushed unflushed = new Unflushed();
+    final Unflushed unflushed;
     /** Recent I/O latency (exponentially weighted), for choosing where to read and what to call inline. */
     private volatile double latencyNanos;
     /**
@@ -70,9 +70,10 @@ final class Member {
      */
     private final List<ExecutorService> retired = new CopyOnWriteArrayList<>();
 
-    Member(int index, UUID uuid) {
+    Member(int index, UUID uuid, int chunks) {
         this.index = index;
         this.uuid = uuid;
+        this.unflushed = new Unflushed(chunks);
     }
 
     int epoch() {

@@ -230,7 +230,7 @@ final class Membership implements AutoCloseable {
             if (t.all().size() >= Math.min(Mirror.MAX_MEMBERS, layout.maxMembers())) {
                 return null;
             }
-            Member m = new Member(t.all().size(), UUID.randomUUID());
+            Member m = new Member(t.all().size(), UUID.randomUUID(), layout.chunks());
             m.state = MemberState.REMOVED;
             m.generation = t.generation();
             m.prevGeneration = t.generation();

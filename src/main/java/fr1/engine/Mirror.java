@@ -159,7 +159,7 @@ public final class Mirror implements Volume, Closeable {
             t.setGeneration(auth.generation());
             for (int i = 0; i < auth.members().size(); i++) {
                 MemberRecord r = auth.members().get(i);
-                Member m = new Member(i, r.uuid());
+                Member m = new Member(i, r.uuid(), layout.chunks());
                 m.state = MemberState.ofCode(r.state());
                 m.flags = r.flags();
                 m.lastEvents = r.lastEvents();

@@ -47,7 +47,7 @@ final class ReadPath {
             }
             tried |= 1L << s.index();
             try {
-                fanOut.one(s, FanOut.data(m -> m.storage().readFully(slice.duplicate(), offset)));
+                fanOut.read(s, slice, offset);
                 dst.position(dst.position() + len);
                 return len;
             } catch (IOException e) {

@@ -10,7 +10,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.roaringbitmap.RoaringBitmap;
 
 /**
  * Writes and flushes. A write: chunk range locked, write-intent bits durable, data to every member that takes
@@ -81,7 +80,7 @@ final class WritePath {
             for (int i = 0; i < nl; i++) {
                 queued.add(behind.queue(lagging[i], src.duplicate(), offset, first, last));
             }
-            IOException[] errors = fanOut.run(targets, n, FanOut.data(s -> s.storage().writeFully(src.duplicate(), offset)));
+            IOException[] errors = fanOut.write(targets, n, src, offset);
             for (int i = 0; i < n; i++) {
                 if (errors[i] == null) {
                     members.noteWritten(targets[i], first, last);
@@ -151,7 +150,7 @@ final class WritePath {
                 targets[n++] = s;
             }
         }
-        RoaringBitmap[] tokens = new RoaringBitmap[n];
+        Object[] tokens = new Object[n];
         for (int i = 0; i < n; i++) {
             tokens[i] = targets[i].member().unflushed.begin();
         }

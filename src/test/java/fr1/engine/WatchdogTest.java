@@ -20,7 +20,7 @@ class WatchdogTest {
     final Watchdog w = new Watchdog(clock, TIMEOUT, overdue::add, false);
 
     static Topology.Slot slot(int index) {
-        return new Topology.Slot(new Member(index, UUID.randomUUID()), MemberState.IN_SYNC, null, null, null, false,
+        return new Topology.Slot(new Member(index, UUID.randomUUID(), 64), MemberState.IN_SYNC, null, null, null, false,
                 true, 0);
     }
 

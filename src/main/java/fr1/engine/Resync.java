@@ -3,19 +3,55 @@ package fr1.engine;
 import fr1.meta.Layout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Brings recovering members up to date: copies each one's missed chunks from an in-sync member in sequential runs
- * of up to {@link #MAX_RUN_BYTES}, while I/O goes on (a run's stripes are locked while it is copied, so no copy
- * lands after a newer write). Progress is kept in the missed set itself: a resync stopped by close or a crash
- * continues with what is left. Paced by its own {@link Throttle}; can be paused.
+ * Brings recovering members up to date: copies each one's missed chunks from an in-sync member while I/O goes on.
+ * Progress is kept in the missed set itself: a resync stopped by close or a crash continues with what is left.
+ * Paced by its own {@link Throttle}; can be paused.
+ *
+ * <p><b>How it copies.</b> Several copier threads (a resync's own, joined before it ends) take runs from the missed
+ * set in ascending order, each up to {@link #MAX_RUN_BYTES}: one large read from the source, one large write to the
+ * target, no hand-off per chunk (a local member is called on the copier's own thread). {@link #depth} runs are in
+ * flight at once: a few for a local member (enough to keep two cores copying), many for a remote one, whose cost is
+ * its latency per call. Runs in flight are claimed, so no two copiers take the same chunk.
+ *
+ * <p><b>Ordering rule.</b> A run's stripes are locked from before the source is chosen and read until the target's
+ * write returned (as a foreground write holds them through every member's completion), so no copy lands after a
+ * newer write to the same chunk, and a source that failed a write to the run's chunks is already out of the
+ * topology when it is chosen. A run's chunks leave the missed set only after its write succeeded, and only if the
+ * target is still the same incarnation. Failures are handled with the stripes released.
+ *
+ * <p><b>Gaps.</b> Where one call costs much more than moving the bytes (a member whose every call takes
+ * milliseconds), two runs separated by a few chunks that are not missed are copied as one: those chunks are in
+ * sync on the target (it took every write to them) and cannot be written meanwhile (their stripes are locked), so
+ * copying them rewrites the same bytes; the bytes cost less than the call saved. A gap is bridged only when the
+ * target's quickest call took at least {@link #BRIDGE_MIN_CALL_NANOS} and the gap is smaller than what it moves in
+ * that time at {@link #BRIDGE_BYTES_PER_SECOND} (so never on tmpfs or a local disk, where it would only add bytes).
+ * Progress counts missed chunks only.
  */
 final class Resync implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Resync.class);
     static final int MAX_RUN_BYTES = 4 << 20;
+    /** Copies in flight to a member called inline (local): past the cores, more threads only queue for them. */
+    static final int LOCAL_DEPTH = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    /** Copies in flight to a remote member (its pool's threads, 16 by default, wait on it in parallel). */
+    static final int REMOTE_DEPTH = 16;
+    /** Buffers of the copies in flight, at most (runs get shorter with depth). */
+    static final long MAX_IN_FLIGHT_BYTES = 32 << 20;
+    /** A conservative streaming rate of a slow member: what a gap's bytes are priced at against a call. */
+    static final long BRIDGE_BYTES_PER_SECOND = 100L << 20;
+    /**
+     * Gaps are bridged only for a member whose quickest call takes this long: below it the copies in flight hide
+     * the cost of a call (16 in flight to a 1-ms member start 16 runs a millisecond) and bridging only adds bytes.
+     */
+    static final long BRIDGE_MIN_CALL_NANOS = 5_000_000;
 
     private final Layout layout;
     private final Members members;
@@ -29,12 +65,15 @@ final class Resync implements AutoCloseable {
     private final Throttle throttle;
     private final Clock clock;
     private final Object lock = new Object();
+    /** Held while pacing: the throttle's window belongs to one thread at a time. A leaf; never with stripes. */
+    private final Object paceLock = new Object();
     // Guarded by lock.
     private Member resyncing;
     private long done;
     private long total;
     private boolean full;
     private double rate;
+    private Rates rates;
     private volatile boolean paused;
     private volatile boolean closed;
     private Thread thread;
@@ -102,22 +141,42 @@ final class Resync implements AutoCloseable {
             if (target == null) {
                 continue;
             }
+            boolean stuck = false;
             try {
-                resync(target);
+                stuck = !resync(target);
             } catch (RuntimeException e) {
                 LOG.error("resync of {} stopped: {}", target.describe(), Mirror.reason(e));
                 failures.failNow(target, "resync: " + Mirror.reason(e), -1, -1, true);
             }
+            if (stuck) {
+                // Nothing to copy from now (a source that lags): try again in a while, not in a busy loop.
+                try {
+                    members.await(t -> closed || t.closed() ? Boolean.TRUE : null, 1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
         }
     }
 
-    /** Copies the target's missed chunks in runs until none is left, it fails, or the array closes. */
-    private void resync(Member target) {
-        ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(MAX_RUN_BYTES, layout.chunkSize()));
-        int maxRunChunks = Math.max(1, MAX_RUN_BYTES / layout.chunkSize());
-        long copied = 0;
+    /** Copies in flight for a resync of {@code to}. */
+    int depth(Topology.Slot to) {
+        int d = to.inline() ? LOCAL_DEPTH : REMOTE_DEPTH;
+        return (int) Math.max(1, Math.min(d, MAX_IN_FLIGHT_BYTES / layout.chunkSize()));
+    }
+
+    /**
+     * Copies the target's missed chunks until none is left, it fails, or the array closes. False if it stopped
+     * for want of a member to copy from.
+     */
+    private boolean resync(Member target) {
+        Topology.Slot start = members.slot(target);
+        if (start.state() != MemberState.RECOVERING) {
+            return true;
+        }
+        int depth = depth(start);
+        int runChunks = (int) Math.max(1, Math.min(MAX_RUN_BYTES, MAX_IN_FLIGHT_BYTES / depth) / layout.chunkSize());
         long startNanos = clock.nanoTime();
-        Rates rates = new Rates(startNanos);
         long count = members.read(t -> target.missed.getLongCardinality());
         synchronized (lock) {
             resyncing = target;
@@ -125,125 +184,330 @@ final class Resync implements AutoCloseable {
             total = count;
             full = count == layout.chunks();
             rate = 0;
+            rates = new Rates(startNanos);
         }
         LOG.info("resync of {} started: {} chunks", target.describe(), count);
         events.emit("resync-started", target, count + " chunks");
+        Job job = new Job(target, start.epoch(), runChunks);
         try {
-            while (true) {
-                int[] run;
-                try {
-                    run = members.await(t -> {
-                        if (closed || t.closed() || target.state != MemberState.RECOVERING) {
-                            return new int[] {-1, -1};
-                        }
-                        if (paused) {
-                            return null;
-                        }
-                        if (target.missed.isEmpty()) {
-                            return new int[] {-2, -2};
-                        }
-                        int first = target.missed.first();
-                        int last = first;
-                        while (last - first + 1 < maxRunChunks && last + 1 < layout.chunks()
-                                && target.missed.contains(last + 1)) {
-                            last++;
-                        }
-                        return new int[] {first, last};
-                    }, 0);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                if (run[0] == -1) {
-                    return;
-                }
-                if (run[0] == -2) {
-                    break;
-                }
-                int first = run[0];
-                int last = run[1];
-                Topology.Slot source = reads.pick(members.topology(), 0, first, last);
-                if (source == null) {
-                    LOG.error("resync of {} stopped: no in-sync member to copy from", target.describe());
-                    return;
-                }
-                long off = (long) first * layout.chunkSize();
-                int len = (int) (Math.min(layout.size(), (long) (last + 1) * layout.chunkSize()) - off);
-                StripeLocks.Held held = locks.lock(first, last);
-                try {
-                    Topology.Slot to = members.slot(target);
-                    if (to.state() != MemberState.RECOVERING) {
-                        return;
-                    }
-                    buf.clear().limit(len);
+            List<Thread> copiers = new ArrayList<>(depth);
+            for (int i = 0; i < depth; i++) {
+                copiers.add(Thread.ofPlatform().daemon().name("fr1-resync-" + target.index + "-" + i)
+                        .start(() -> copier(job)));
+            }
+            // Not interrupted, and not given up on: each copy ends by its deadline (or its member is failed).
+            for (Thread c : copiers) {
+                boolean joined = false;
+                while (!joined) {
                     try {
-                        fanOut.one(source, s -> s.storage().readFully(buf.duplicate(), off));
-                    } catch (IOException e) {
-                        failures.failNow(source, "read: " + Mirror.reason(e), -1, -1);
-                        continue;
+                        c.join();
+                        joined = true;
+                    } catch (InterruptedException e) {
+                        // Only close stops a resync, through the closed flag.
                     }
-                    try {
-                        fanOut.one(to, s -> s.storage().writeFully(buf.duplicate(), off));
-                    } catch (IOException e) {
-                        failures.failNow(to, "resync write: " + Mirror.reason(e), first, last);
-                        return;
-                    }
-                    members.noteWritten(to, first, last);
-                    boolean still = members.mutate(t -> {
-                        if (target.state != MemberState.RECOVERING) {
-                            return false;
-                        }
-                        target.missed.remove((long) first, (long) last + 1);
-                        t.missedChanged();
-                        return true;
-                    });
-                    if (still) {
-                        copied += last - first + 1;
-                        rates.add(len, clock.nanoTime());
-                        synchronized (lock) {
-                            done = copied;
-                            rate = rates.bytesPerSecond();
-                        }
-                    }
-                } finally {
-                    held.unlock();
-                }
-                try {
-                    throttle.pace(len);
-                } catch (InterruptedException e) {
-                    return;
                 }
             }
-            Topology.Slot to = members.slot(target);
-            try {
-                fanOut.one(to, s -> s.storage().force());
-            } catch (IOException e) {
-                failures.failNow(target, "resync fsync: " + Mirror.reason(e), -1, -1, true);
-                return;
-            }
-            long copiedAll = copied;
-            boolean finished = members.mutate(t -> {
-                if (target.state != MemberState.RECOVERING || !target.missed.isEmpty()) {
+            if (!job.finished) {
+                if (job.why != null) {
+                    LOG.error("resync of {} stopped: {}", target.describe(), job.why);
                     return false;
                 }
-                target.state = MemberState.IN_SYNC;
-                target.lastResyncChunks = copiedAll;
-                target.reason = null;
-                t.bump();
                 return true;
-            });
-            if (!finished) {
-                return;
             }
-            long ms = (clock.nanoTime() - startNanos) / 1_000_000;
-            LOG.info("resync of {} finished: {} chunks copied in {} ms", target.describe(), copied, ms);
-            events.emit("resync-finished", target, copied + " chunks copied in " + ms + " ms");
-            prober.resetBackoff(target);
-            meta.persist();
+            finish(target, job, startNanos);
+            return true;
         } finally {
             synchronized (lock) {
                 resyncing = null;
+                rates = null;
             }
             members.wake();
+        }
+    }
+
+    /** Every missed chunk copied: force the target, then it is in sync. */
+    private void finish(Member target, Job job, long startNanos) {
+        Topology.Slot to = members.slot(target);
+        if (to.state() != MemberState.RECOVERING || to.epoch() != job.epoch) {
+            return;
+        }
+        try {
+            fanOut.one(to, s -> s.storage().force());
+        } catch (IOException e) {
+            failures.failNow(to, "resync fsync: " + Mirror.reason(e), -1, -1);
+            return;
+        }
+        long copied = job.copied.get();
+        boolean finished = members.mutate(t -> {
+            if (target.state != MemberState.RECOVERING || target.epoch() != job.epoch
+                    || !target.missed.isEmpty()) {
+                return false;
+            }
+            target.state = MemberState.IN_SYNC;
+            target.lastResyncChunks = copied;
+            target.reason = null;
+            t.bump();
+            return true;
+        });
+        if (!finished) {
+            return;
+        }
+        long ms = (clock.nanoTime() - startNanos) / 1_000_000;
+        LOG.info("resync of {} finished: {} chunks copied in {} ms", target.describe(), copied, ms);
+        events.emit("resync-finished", target, copied + " chunks copied in " + ms + " ms");
+        prober.resetBackoff(target);
+        meta.persist();
+    }
+
+    /** One copier: claims runs and copies them until the job stops or nothing is left. */
+    private void copier(Job job) {
+        ByteBuffer buf = null;
+        while (true) {
+            Object claim;
+            try {
+                claim = members.await(t -> job.claim(), 0);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!(claim instanceof Run run)) {
+                return;
+            }
+            int len = run.length(layout);
+            boolean ok = false;
+            try {
+                // Paced before the copy (holding the claim, no stripes): the throttle admits each run, so copies in
+                // flight do not burst past the limit.
+                synchronized (paceLock) {
+                    throttle.pace(len);
+                }
+                if (closed) {
+                    return;
+                }
+                if (buf == null || buf.capacity() < len) {
+                    buf = ByteBuffer.allocateDirect(Math.max(len, job.runChunks * layout.chunkSize()));
+                }
+                ok = copy(job, run, buf, len);
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                if (!ok) {
+                    members.update(t -> job.release(run));
+                }
+            }
+            if (!ok) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Copies one run (its stripes locked) and takes its chunks out of the missed set. A source that fails is failed
+     * and the run retried from another; a target that fails is failed and the job stopped. False if not copied.
+     */
+    private boolean copy(Job job, Run run, ByteBuffer buf, int len) {
+        int first = run.first();
+        int last = run.last();
+        long off = (long) first * layout.chunkSize();
+        long tried = 0;
+        while (true) {
+            Topology.Slot source = null;
+            Topology.Slot to = null;
+            IOException readError = null;
+            IOException writeError = null;
+            StripeLocks.Held held = locks.lock(first, last);
+            try {
+                to = members.slot(job.target);
+                if (to.state() != MemberState.RECOVERING || to.epoch() != job.epoch) {
+                    job.stop(null);
+                    return false;
+                }
+                // Chosen with the stripes held: a member that failed a write to these chunks is out already.
+                source = reads.pick(members.topology(), tried, first, last);
+                if (source == null) {
+                    job.stop("no in-sync member to copy from");
+                    return false;
+                }
+                tried |= 1L << source.index();
+                buf.clear().limit(len);
+                try {
+                    fanOut.one(source, s -> s.storage().readFully(buf.duplicate(), off));
+                } catch (IOException e) {
+                    readError = e;
+                }
+                if (readError == null) {
+                    try {
+                        fanOut.one(to, s -> {
+                            long t0 = System.nanoTime();
+                            s.storage().writeFully(buf.duplicate(), off);
+                            job.observeWrite(System.nanoTime() - t0);
+                        });
+                    } catch (IOException e) {
+                        writeError = e;
+                    }
+                }
+                if (readError == null && writeError == null) {
+                    members.noteWritten(to, first, last);
+                    long removed = members.mutate(t -> job.copied(t, run));
+                    if (removed < 0) {
+                        job.stop(null);
+                        return true;
+                    }
+                    progress(removed);
+                    return true;
+                }
+            } finally {
+                held.unlock();
+            }
+            // Failures are handled with the stripes released: failing persists metadata.
+            if (readError != null) {
+                failures.failNow(source, "read: " + Mirror.reason(readError), -1, -1);
+                continue;
+            }
+            failures.failNow(to, "resync write: " + Mirror.reason(writeError), first, last);
+            job.stop(null);
+            return false;
+        }
+    }
+
+    private void progress(long chunks) {
+        long now = clock.nanoTime();
+        synchronized (lock) {
+            done += chunks;
+            if (rates != null) {
+                rates.add(chunks * layout.chunkSize(), now);
+                rate = rates.bytesPerSecond();
+            }
+        }
+    }
+
+    /** A run of chunks first..last (inclusive) claimed by one copier. */
+    record Run(int first, int last) {
+        int length(Layout layout) {
+            long off = (long) first * layout.chunkSize();
+            return (int) (Math.min(layout.size(), (long) (last + 1) * layout.chunkSize()) - off);
+        }
+    }
+
+    private static final Object STOP = new Object();
+
+    /**
+     * One resync of one target incarnation: its claims and its outcome. {@link #inFlight} and {@link #cursor} are
+     * touched only in callbacks of {@link Members} (under its lock), together with the missed set they refer to.
+     */
+    private final class Job {
+        final Member target;
+        final int epoch;
+        final int runChunks;
+        /** Chunks of the runs being copied. Guarded by the Members lock. */
+        private final RoaringBitmap inFlight = new RoaringBitmap();
+        /** Where the next run is looked for. Guarded by the Members lock. */
+        private int cursor;
+        /** Missed chunks copied. */
+        final AtomicLong copied = new AtomicLong();
+        /** The quickest write to the target so far (ns): what one call costs at least. */
+        private final AtomicLong minWriteNanos = new AtomicLong(Long.MAX_VALUE);
+        private volatile boolean stopped;
+        volatile boolean finished;
+        volatile String why;
+
+        Job(Member target, int epoch, int runChunks) {
+            this.target = target;
+            this.epoch = epoch;
+            this.runChunks = runChunks;
+        }
+
+        void stop(String reason) {
+            if (reason != null && why == null) {
+                why = reason;
+            }
+            stopped = true;
+            members.wake();
+        }
+
+        void observeWrite(long nanos) {
+            minWriteNanos.accumulateAndGet(nanos, Math::min);
+        }
+
+        /** Chunks not missed that may be copied within one run: what the quickest call is worth in bytes. */
+        int maxGap() {
+            long call = minWriteNanos.get();
+            if (call == Long.MAX_VALUE || call < BRIDGE_MIN_CALL_NANOS) {
+                return 0;
+            }
+            double bytes = call * (BRIDGE_BYTES_PER_SECOND / 1e9);
+            return (int) Math.min(runChunks, bytes / layout.chunkSize());
+        }
+
+        /**
+         * Under the Members lock: the next run to copy, {@link #STOP}, or null to wait (paused, or every chunk left
+         * is being copied). Sets {@link #finished} when nothing is missed and nothing is in flight.
+         */
+        Object claim() {
+            if (closed || stopped || target.state != MemberState.RECOVERING || target.epoch() != epoch) {
+                return STOP;
+            }
+            if (paused) {
+                return null;
+            }
+            RoaringBitmap missed = target.missed;
+            long first = next(missed, cursor);
+            if (first < 0 && cursor > 0) {
+                // Past the end: chunks missed behind the cursor since (or released by a copy that failed).
+                first = next(missed, 0);
+            }
+            if (first < 0) {
+                if (missed.isEmpty() && inFlight.isEmpty()) {
+                    finished = true;
+                    return STOP;
+                }
+                return null;
+            }
+            int gap = maxGap();
+            long last = first;
+            while (true) {
+                long n = missed.nextValue((int) last + 1);
+                if (n < 0 || n - last - 1 > gap || n - first + 1 > runChunks || n >= layout.chunks()
+                        || inFlight.intersects(last + 1, n + 1)) {
+                    break;
+                }
+                last = n;
+            }
+            inFlight.add(first, last + 1);
+            cursor = (int) last + 1;
+            return new Run((int) first, (int) last);
+        }
+
+        /** The first missed chunk at or after {@code from} that no copier has claimed, or -1. */
+        private long next(RoaringBitmap missed, int from) {
+            long c = from >= layout.chunks() ? -1 : missed.nextValue(from);
+            while (c >= 0 && inFlight.contains((int) c)) {
+                long free = inFlight.nextAbsentValue((int) c);
+                c = free < 0 || free >= layout.chunks() ? -1 : missed.nextValue((int) free);
+            }
+            return c;
+        }
+
+        /** Under the Members lock: a run was not copied; its chunks are free to claim again. */
+        void release(Run run) {
+            inFlight.remove(run.first(), (long) run.last() + 1);
+        }
+
+        /**
+         * Under the Members lock: a run was written to the target; its chunks leave the missed set if the target
+         * is still this incarnation. The missed chunks it copied, or -1 if the target moved on.
+         */
+        long copied(Members.Table t, Run run) {
+            release(run);
+            if (target.state != MemberState.RECOVERING || target.epoch() != epoch) {
+                return -1;
+            }
+            long n = target.missed.rangeCardinality(run.first(), (long) run.last() + 1);
+            if (n > 0) {
+                target.missed.remove(run.first(), (long) run.last() + 1);
+                t.missedChanged();
+            }
+            copied.addAndGet(n);
+            return n;
         }
     }
 

@@ -261,7 +261,7 @@ final class Resync implements AutoCloseable {
 
     /** One copier: claims runs and copies them until the job stops or nothing is left. */
     private void copier(Job job) {
-        ByteBuffer buf = null;
+        Buffer buf = new Buffer();
         while (true) {
             Object claim;
             try {
@@ -283,9 +283,6 @@ final class Resync implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                if (buf == null || buf.capacity() < len) {
-                    buf = ByteBuffer.allocateDirect(Math.max(len, job.runChunks * layout.chunkSize()));
-                }
                 ok = copy(job, run, buf, len);
             } catch (InterruptedException e) {
                 return;
@@ -304,7 +301,7 @@ final class Resync implements AutoCloseable {
      * Copies one run (its stripes locked) and takes its chunks out of the missed set. A source that fails is failed
      * and the run retried from another; a target that fails is failed and the job stopped. False if not copied.
      */
-    private boolean copy(Job job, Run run, ByteBuffer buf, int len) {
+    private boolean copy(Job job, Run run, Buffer buffer, int len) {
         int first = run.first();
         int last = run.last();
         long off = (long) first * layout.chunkSize();
@@ -328,7 +325,7 @@ final class Resync implements AutoCloseable {
                     return false;
                 }
                 tried |= 1L << source.index();
-                buf.clear().limit(len);
+                ByteBuffer buf = buffer.get(len, job.runChunks * layout.chunkSize());
                 try {
                     fanOut.one(source, s -> s.storage().readFully(buf.duplicate(), off));
                 } catch (IOException e) {
@@ -358,7 +355,9 @@ final class Resync implements AutoCloseable {
             } finally {
                 held.unlock();
             }
-            // Failures are handled with the stripes released: failing persists metadata.
+            // Failures are handled with the stripes released: failing persists metadata. A call past its deadline
+            // may still be reading into the buffer or writing from it: it is not used again.
+            buffer.abandon();
             if (readError != null) {
                 failures.failNow(source, "read: " + Mirror.reason(readError), -1, -1);
                 continue;
@@ -377,6 +376,23 @@ final class Resync implements AutoCloseable {
                 rates.add(chunks * layout.chunkSize(), now);
                 rate = rates.bytesPerSecond();
             }
+        }
+    }
+
+    /** One copier's buffer, reused run after run until a call that used it failed. */
+    private static final class Buffer {
+        private ByteBuffer buf;
+
+        /** {@code len} bytes to read into; allocated as large as runs are lately (allocating zeroes it). */
+        ByteBuffer get(int len, int max) {
+            if (buf == null || buf.capacity() < len) {
+                buf = ByteBuffer.allocateDirect(Math.max(len, Math.min(2 * len, max)));
+            }
+            return buf.clear().limit(len);
+        }
+
+        void abandon() {
+            buf = null;
         }
     }
 

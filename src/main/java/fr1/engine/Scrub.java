@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
 final class Scrub implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Scrub.class);
+    /** Bytes compared per run (its stripes locked meanwhile). */
+    static final int RUN_BYTES = 1 << 20;
 
     private final Layout layout;
     private final Members members;
@@ -36,6 +38,8 @@ final class Scrub implements AutoCloseable {
     private long repaired;
     private final List<Long> first = new ArrayList<>();
     private volatile boolean closed;
+    /** The read buffers, one per peer; used by the scrub thread only (one scrub at a time). */
+    private ByteBuffer[] scratch = new ByteBuffer[0];
 
     Scrub(Layout layout, Members members, StripeLocks locks, FanOut fanOut, WriteBehind behind, Failures failures,
           Events events, Throttle throttle) {
@@ -105,7 +109,7 @@ final class Scrub implements AutoCloseable {
     }
 
     private void run(boolean repairIt, Member src) {
-        int runChunks = Math.max(1, (1 << 20) / layout.chunkSize());
+        int runChunks = Math.max(1, RUN_BYTES / layout.chunkSize());
         int chunk = layout.chunkSize();
         try {
             for (int f = 0; f < layout.chunks() && !closed; f += runChunks) {
@@ -153,10 +157,7 @@ final class Scrub implements AutoCloseable {
     private void compareRun(List<Topology.Slot> peers, int f, int l, long off, int len, boolean repairIt,
                             Member src) {
         Topology.Slot[] targets = peers.toArray(new Topology.Slot[0]);
-        ByteBuffer[] bufs = new ByteBuffer[targets.length];
-        for (int i = 0; i < targets.length; i++) {
-            bufs[i] = ByteBuffer.allocate(len);
-        }
+        ByteBuffer[] bufs = buffers(targets.length, len);
         IOException[] errors = fanOut.run(targets, targets.length,
                 s -> s.storage().readFully(bufs[peers.indexOf(s)].duplicate(), off));
         List<ByteBuffer> copies = new ArrayList<>();
@@ -166,6 +167,8 @@ final class Scrub implements AutoCloseable {
                 copies.add(bufs[i]);
                 read.add(targets[i]);
             } else {
+                // A call past its deadline may still write into the buffer: never reuse it.
+                scratch[i] = null;
                 failures.failNow(targets[i], "check read: " + Mirror.reason(errors[i]), -1, -1);
             }
         }
@@ -198,6 +201,24 @@ final class Scrub implements AutoCloseable {
                 repairChunk(c, off + at, slices, read, src);
             }
         }
+    }
+
+    /**
+     * One buffer per peer, {@code len} bytes each, reused run after run (the scrub thread's own): direct, so a read
+     * goes straight into it, not through a temporary buffer and a copy, and nothing is allocated per run.
+     */
+    private ByteBuffer[] buffers(int n, int len) {
+        if (scratch.length < n) {
+            scratch = java.util.Arrays.copyOf(scratch, n);
+        }
+        ByteBuffer[] bufs = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            if (scratch[i] == null || scratch[i].capacity() < len) {
+                scratch[i] = ByteBuffer.allocateDirect(Math.max(len, RUN_BYTES));
+            }
+            bufs[i] = scratch[i].slice(0, len);
+        }
+        return bufs;
     }
 
     private void repairChunk(int c, long pos, List<ByteBuffer> slices, List<Topology.Slot> read, Member src) {

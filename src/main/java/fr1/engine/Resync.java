@@ -159,9 +159,11 @@ final class Resync implements AutoCloseable {
         }
     }
 
-    /** Copies in flight for a resync of {@code to}. */
-    int depth(Topology.Slot to) {
-        int d = to.inline() ? LOCAL_DEPTH : REMOTE_DEPTH;
+    /** Copies in flight for a resync of {@code to}: many if it or the member it will read from is remote. */
+    private int depth(Topology.Slot to) {
+        Topology.Slot from = reads.pick(members.topology(), 0, 0, layout.chunks() - 1);
+        boolean local = to.inline() && (from == null || from.inline());
+        int d = local ? LOCAL_DEPTH : REMOTE_DEPTH;
         return (int) Math.max(1, Math.min(d, MAX_IN_FLIGHT_BYTES / layout.chunkSize()));
     }
 

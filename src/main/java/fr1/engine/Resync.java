@@ -13,13 +13,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Brings recovering members up to date: copies each one's missed chunks from an in-sync member while I/O goes on.
  * Progress is kept in the missed set itself: a resync stopped by close or a crash continues with what is left.
- * Paced by its own {@link Throttle}; can be paused.
+ * Paced by its own {@link Throttle}, which admits each run before it is copied; can be paused (copies in flight
+ * finish, no new one starts).
  *
  * <p><b>How it copies.</b> Several copier threads (a resync's own, joined before it ends) take runs from the missed
  * set in ascending order, each up to {@link #MAX_RUN_BYTES}: one large read from the source, one large write to the
  * target, no hand-off per chunk (a local member is called on the copier's own thread). {@link #depth} runs are in
- * flight at once: a few for a local member (enough to keep two cores copying), many for a remote one, whose cost is
- * its latency per call. Runs in flight are claimed, so no two copiers take the same chunk.
+ * flight at once: one per core (2 to 4) when both ends are local, {@link #REMOTE_DEPTH} when either is remote (its
+ * cost is its latency per call, and its pool's threads wait on it in parallel). Runs in flight are claimed, so no
+ * two copiers take the same chunk.
  *
  * <p><b>Ordering rule.</b> A run's stripes are locked from before the source is chosen and read until the target's
  * write returned (as a foreground write holds them through every member's completion), so no copy lands after a
@@ -308,6 +310,7 @@ final class Resync implements AutoCloseable {
         int last = run.last();
         long off = (long) first * layout.chunkSize();
         long tried = 0;
+        IOException lastReadError = null;
         while (true) {
             Topology.Slot source = null;
             Topology.Slot to = null;
@@ -323,7 +326,8 @@ final class Resync implements AutoCloseable {
                 // Chosen with the stripes held: a member that failed a write to these chunks is out already.
                 source = reads.pick(members.topology(), tried, first, last);
                 if (source == null) {
-                    job.stop("no in-sync member to copy from");
+                    job.stop(lastReadError == null ? "no in-sync member to copy from"
+                            : "no in-sync member could be read: " + Mirror.reason(lastReadError));
                     return false;
                 }
                 tried |= 1L << source.index();
@@ -361,7 +365,9 @@ final class Resync implements AutoCloseable {
             // may still be reading into the buffer or writing from it: it is not used again.
             buffer.abandon();
             if (readError != null) {
+                // Failed unless it is the last in-sync member; either way the run is tried from another.
                 failures.failNow(source, "read: " + Mirror.reason(readError), -1, -1);
+                lastReadError = readError;
                 continue;
             }
             failures.failNow(to, "resync write: " + Mirror.reason(writeError), first, last);

@@ -72,7 +72,8 @@ class ResyncSpeedTest {
         }
 
         private static boolean byResync() {
-            return StackWalker.getInstance().walk(f -> f.anyMatch(x -> x.getClassName().equals(Resync.class.getName())));
+            return StackWalker.getInstance()
+                    .walk(f -> f.anyMatch(x -> x.getClassName().equals(Resync.class.getName())));
         }
 
         private static void sleep(long ms) throws IOException {

@@ -209,6 +209,39 @@ class ResyncSpeedTest {
         });
     }
 
+    /** A paused resync starts no copy (its copiers wait), and copies everything once resumed. */
+    @Test
+    void pausedResyncCopiesNothingUntilResumed() throws Exception {
+        long size = 4L << 20;
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (Mirror m = create(2, size, 4)) {
+                int missed = degrade(m, 1, size, 2);
+                m.pauseResync();
+                m.add("1", false);
+                // Every copier started is waiting for a run (none holds a stripe, so none waits for one).
+                long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (true) {
+                    List<Thread> copiers = Thread.getAllStackTraces().keySet().stream()
+                            .filter(c -> c.getName().startsWith("fr1-resync-1-")).toList();
+                    if (!copiers.isEmpty() && copiers.stream().allMatch(c -> c.getState() == Thread.State.WAITING)) {
+                        break;
+                    }
+                    assertTrue(System.nanoTime() < end, "copiers not waiting: " + m.status());
+                    Thread.onSpinWait();
+                }
+                assertTrue(m.status().resync().active() && m.status().resync().paused(), m.status().toString());
+                assertEquals(0, gauge(1).copyWrites.get(), "copied while paused");
+                assertEquals(missed, m.status().members().get(1).missedChunks());
+                m.resumeResync();
+                TestArray.awaitIdle(m);
+                assertEquals("in_sync", m.status().members().get(1).state());
+                assertEquals(missed, m.status().members().get(1).lastResyncChunks());
+                assertTrue(gauge(1).copyWrites.get() > 0);
+            }
+            assertArrayEquals(image(0, size), image(1, size));
+        });
+    }
+
     /**
      * A member whose every call takes 20 ms: many copies in flight at once, and runs separated by chunks that are
      * not missed are merged, so far fewer calls than missed runs.

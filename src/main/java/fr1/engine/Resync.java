@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.roaringbitmap.RoaringBitmap;
 import org.slf4j.Logger;
@@ -19,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>How it copies.</b> Several copier threads (a resync's own, joined before it ends) take runs from the missed
  * set in ascending order, each up to {@link #MAX_RUN_BYTES}: one large read from the source, one large write to the
  * target, no hand-off per chunk (a local member is called on the copier's own thread). {@link #depth} runs are in
- * flight at once: one per core (2 to 4) when both ends are local, {@link #REMOTE_DEPTH} when either is remote (its
- * cost is its latency per call, and its pool's threads wait on it in parallel). Runs in flight are claimed, so no
- * two copiers take the same chunk.
+ * flight at once: one per core (2 to 4) when both ends are local; when either is remote (its cost is its latency
+ * per call, and its pool's threads wait on it in parallel) up to {@link #REMOTE_DEPTH}, three quarters of its
+ * pool. Runs in flight are claimed, so no two copiers take the same chunk.
  *
  * <p><b>Ordering rule.</b> A run's stripes are locked from before the source is chosen and read until the target's
  * write returned (as a foreground write holds them through every member's completion), so no copy lands after a
@@ -43,7 +44,7 @@ final class Resync implements AutoCloseable {
     static final int MAX_RUN_BYTES = 4 << 20;
     /** Copies in flight to a member called inline (local): past the cores, more threads only queue for them. */
     static final int LOCAL_DEPTH = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
-    /** Copies in flight to a remote member (its pool's threads, 16 by default, wait on it in parallel). */
+    /** Copies in flight to a remote member at most (its pool's threads, 16 by default, wait on it in parallel). */
     static final int REMOTE_DEPTH = 16;
     /** Buffers of the copies in flight, at most (runs get shorter with depth). */
     static final long MAX_IN_FLIGHT_BYTES = 32 << 20;
@@ -161,11 +162,21 @@ final class Resync implements AutoCloseable {
         }
     }
 
-    /** Copies in flight for a resync of {@code to}: many if it or the member it will read from is remote. */
+    /**
+     * Copies in flight for a resync of {@code to}: many if it or the member it will read from is remote, but at
+     * most three quarters of a remote member's pool, so foreground calls to it find a thread free.
+     */
     private int depth(Topology.Slot to) {
         Topology.Slot from = reads.pick(members.topology(), 0, 0, layout.chunks() - 1);
-        boolean local = to.inline() && (from == null || from.inline());
-        int d = local ? LOCAL_DEPTH : REMOTE_DEPTH;
+        int d = LOCAL_DEPTH;
+        if (!to.inline() || (from != null && !from.inline())) {
+            d = REMOTE_DEPTH;
+            for (Topology.Slot s : new Topology.Slot[] {to, from}) {
+                if (s != null && !s.inline() && s.io() instanceof ThreadPoolExecutor p) {
+                    d = Math.min(d, Math.max(1, p.getMaximumPoolSize() * 3 / 4));
+                }
+            }
+        }
         return (int) Math.max(1, Math.min(d, MAX_IN_FLIGHT_BYTES / layout.chunkSize()));
     }
 

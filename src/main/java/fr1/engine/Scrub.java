@@ -5,19 +5,25 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * check and repair: every chunk read from every in-sync member and compared, in runs of 1 MiB with the run's
- * stripes locked, paced by its own {@link Throttle}. With repair, a chunk whose copies differ is rewritten from the
- * named member, or without one from the copy a strict majority holds (three or more members).
+ * stripes locked, several runs at once (workers take them in order; reads go straight into reused direct buffers),
+ * paced by its own {@link Throttle}. With repair, a chunk whose copies differ is rewritten from the named member,
+ * or without one from the copy a strict majority holds (three or more members).
  */
 final class Scrub implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Scrub.class);
     /** Bytes compared per run (its stripes locked meanwhile). */
     static final int RUN_BYTES = 1 << 20;
+    /** Runs compared at once when every member is local (each reads its members inline, one after another). */
+    static final int LOCAL_WORKERS = 2;
+    /** Runs compared at once when a member is remote: its latency per call is hidden by calls in flight. */
+    static final int REMOTE_WORKERS = 4;
 
     private final Layout layout;
     private final Members members;
@@ -38,8 +44,8 @@ final class Scrub implements AutoCloseable {
     private long repaired;
     private final List<Long> first = new ArrayList<>();
     private volatile boolean closed;
-    /** The read buffers, one per peer; used by the scrub thread only (one scrub at a time). */
-    private ByteBuffer[] scratch = new ByteBuffer[0];
+    /** Held while pacing: the throttle's window belongs to one thread at a time. A leaf; never with stripes. */
+    private final Object paceLock = new Object();
 
     Scrub(Layout layout, Members members, StripeLocks locks, FanOut fanOut, WriteBehind behind, Failures failures,
           Events events, Throttle throttle) {
@@ -110,33 +116,29 @@ final class Scrub implements AutoCloseable {
 
     private void run(boolean repairIt, Member src) {
         int runChunks = Math.max(1, RUN_BYTES / layout.chunkSize());
-        int chunk = layout.chunkSize();
+        boolean remote = false;
+        for (Topology.Slot s : members.topology().slots()) {
+            remote |= s.inSync() && !s.inline();
+        }
+        AtomicInteger next = new AtomicInteger();
+        int n = remote ? REMOTE_WORKERS : LOCAL_WORKERS;
         try {
-            for (int f = 0; f < layout.chunks() && !closed; f += runChunks) {
-                int l = Math.min(layout.chunks() - 1, f + runChunks - 1);
-                long off = (long) f * chunk;
-                int len = (int) (Math.min(layout.size(), (long) (l + 1) * chunk) - off);
-                List<Topology.Slot> peers = new ArrayList<>();
-                StripeLocks.Held held = locks.lock(f, l);
-                try {
-                    for (Topology.Slot s : members.topology().slots()) {
-                        if (s.inSync() && !(s.writeBehind() && behind.laggingOn(s.index(), f, l))) {
-                            peers.add(s);
-                        }
-                    }
-                    if (peers.size() >= 2) {
-                        compareRun(peers, f, l, off, len, repairIt, src);
-                    }
-                } finally {
-                    held.unlock();
-                }
-                synchronized (lock) {
-                    done = l + 1L;
-                }
-                throttle.pace((long) len * peers.size());
+            List<Thread> workers = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                workers.add(Thread.ofPlatform().daemon().name("fr1-check-" + i)
+                        .start(() -> work(next, runChunks, repairIt, src)));
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            for (Thread w : workers) {
+                boolean joined = false;
+                while (!joined) {
+                    try {
+                        w.join();
+                        joined = true;
+                    } catch (InterruptedException e) {
+                        // Only close stops a check, through the closed flag; each run ends by its deadline.
+                    }
+                }
+            }
         } finally {
             long mm;
             long rr;
@@ -153,11 +155,50 @@ final class Scrub implements AutoCloseable {
         }
     }
 
+    /** One worker: takes the next run in order and compares it, until the image is done or the array closes. */
+    private void work(AtomicInteger next, int runChunks, boolean repairIt, Member src) {
+        int chunk = layout.chunkSize();
+        Buffers bufs = new Buffers();
+        while (!closed) {
+            int f = next.getAndAdd(runChunks);
+            if (f < 0 || f >= layout.chunks()) {
+                return;
+            }
+            int l = Math.min(layout.chunks() - 1, f + runChunks - 1);
+            long off = (long) f * chunk;
+            int len = (int) (Math.min(layout.size(), (long) (l + 1) * chunk) - off);
+            List<Topology.Slot> peers = new ArrayList<>();
+            StripeLocks.Held held = locks.lock(f, l);
+            try {
+                for (Topology.Slot s : members.topology().slots()) {
+                    if (s.inSync() && !(s.writeBehind() && behind.laggingOn(s.index(), f, l))) {
+                        peers.add(s);
+                    }
+                }
+                if (peers.size() >= 2) {
+                    compareRun(bufs, peers, f, l, off, len, repairIt, src);
+                }
+            } finally {
+                held.unlock();
+            }
+            synchronized (lock) {
+                done += l - f + 1;
+            }
+            try {
+                synchronized (paceLock) {
+                    throttle.pace((long) len * peers.size());
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
     /** Compares one run on every peer (stripes held) and, if asked, repairs the chunks that differ. */
-    private void compareRun(List<Topology.Slot> peers, int f, int l, long off, int len, boolean repairIt,
-                            Member src) {
+    private void compareRun(Buffers scratch, List<Topology.Slot> peers, int f, int l, long off, int len,
+                            boolean repairIt, Member src) {
         Topology.Slot[] targets = peers.toArray(new Topology.Slot[0]);
-        ByteBuffer[] bufs = buffers(targets.length, len);
+        ByteBuffer[] bufs = scratch.get(targets.length, len);
         IOException[] errors = fanOut.run(targets, targets.length,
                 s -> s.storage().readFully(bufs[peers.indexOf(s)].duplicate(), off));
         List<ByteBuffer> copies = new ArrayList<>();
@@ -168,7 +209,7 @@ final class Scrub implements AutoCloseable {
                 read.add(targets[i]);
             } else {
                 // A call past its deadline may still write into the buffer: never reuse it.
-                scratch[i] = null;
+                scratch.abandon(i);
                 failures.failNow(targets[i], "check read: " + Mirror.reason(errors[i]), -1, -1);
             }
         }
@@ -192,8 +233,14 @@ final class Scrub implements AutoCloseable {
             }
             synchronized (lock) {
                 mismatches++;
-                if (first.size() < 100) {
-                    first.add((long) c);
+                // Runs finish out of order: the list keeps the lowest 100.
+                int pos = java.util.Collections.binarySearch(first, (long) c);
+                pos = pos < 0 ? -pos - 1 : pos;
+                if (pos < 100) {
+                    first.add(pos, (long) c);
+                    if (first.size() > 100) {
+                        first.remove(100);
+                    }
                 }
             }
             LOG.warn("check: chunk {} differs between members", c);
@@ -204,21 +251,29 @@ final class Scrub implements AutoCloseable {
     }
 
     /**
-     * One buffer per peer, {@code len} bytes each, reused run after run (the scrub thread's own): direct, so a read
-     * goes straight into it, not through a temporary buffer and a copy, and nothing is allocated per run.
+     * One worker's read buffers, one per peer, reused run after run: direct, so a read goes straight into it, not
+     * through a temporary buffer and a copy, and nothing is allocated per run.
      */
-    private ByteBuffer[] buffers(int n, int len) {
-        if (scratch.length < n) {
-            scratch = java.util.Arrays.copyOf(scratch, n);
-        }
-        ByteBuffer[] bufs = new ByteBuffer[n];
-        for (int i = 0; i < n; i++) {
-            if (scratch[i] == null || scratch[i].capacity() < len) {
-                scratch[i] = ByteBuffer.allocateDirect(Math.max(len, RUN_BYTES));
+    private static final class Buffers {
+        private ByteBuffer[] scratch = new ByteBuffer[0];
+
+        ByteBuffer[] get(int n, int len) {
+            if (scratch.length < n) {
+                scratch = java.util.Arrays.copyOf(scratch, n);
             }
-            bufs[i] = scratch[i].slice(0, len);
+            ByteBuffer[] bufs = new ByteBuffer[n];
+            for (int i = 0; i < n; i++) {
+                if (scratch[i] == null || scratch[i].capacity() < len) {
+                    scratch[i] = ByteBuffer.allocateDirect(Math.max(len, RUN_BYTES));
+                }
+                bufs[i] = scratch[i].slice(0, len);
+            }
+            return bufs;
         }
-        return bufs;
+
+        void abandon(int i) {
+            scratch[i] = null;
+        }
     }
 
     private void repairChunk(int c, long pos, List<ByteBuffer> slices, List<Topology.Slot> read, Member src) {

@@ -50,6 +50,10 @@ class ResyncSpeedTest {
         /** Run before a resync write is made. */
         volatile Hook hook;
         volatile boolean failReads;
+        /** Every read by a check takes this long first. */
+        volatile long checkReadDelayMillis;
+        final AtomicInteger checkReadsInFlight = new AtomicInteger();
+        final AtomicInteger maxCheckReadsInFlight = new AtomicInteger();
         final AtomicInteger failedReads = new AtomicInteger();
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger maxInFlight = new AtomicInteger();
@@ -71,9 +75,8 @@ class ResyncSpeedTest {
             this.k = k;
         }
 
-        private static boolean byResync() {
-            return StackWalker.getInstance()
-                    .walk(f -> f.anyMatch(x -> x.getClassName().equals(Resync.class.getName())));
+        private static boolean by(Class<?> c) {
+            return StackWalker.getInstance().walk(f -> f.anyMatch(x -> x.getClassName().equals(c.getName())));
         }
 
         private static void sleep(long ms) throws IOException {
@@ -91,7 +94,16 @@ class ResyncSpeedTest {
                 k.failedReads.incrementAndGet();
                 throw new IOException("Input/output error (injected on read)");
             }
-            return inner.read(dst, position);
+            if (k.checkReadDelayMillis == 0 || !by(Scrub.class)) {
+                return inner.read(dst, position);
+            }
+            k.maxCheckReadsInFlight.accumulateAndGet(k.checkReadsInFlight.incrementAndGet(), Math::max);
+            try {
+                sleep(k.checkReadDelayMillis);
+                return inner.read(dst, position);
+            } finally {
+                k.checkReadsInFlight.decrementAndGet();
+            }
         }
 
         @Override
@@ -99,7 +111,7 @@ class ResyncSpeedTest {
             if (k.writeDelayMillis > 0) {
                 sleep(k.writeDelayMillis);
             }
-            if (!byResync()) {
+            if (!by(Resync.class)) {
                 return inner.write(src, position);
             }
             int now = k.inFlight.incrementAndGet();
@@ -349,6 +361,27 @@ class ResyncSpeedTest {
                 assertEquals(missed, s.members().get(2).lastResyncChunks());
             }
             assertArrayEquals(image(1, size), image(2, size));
+        });
+    }
+
+    /** A check of remote members compares several runs at once: their reads overlap. */
+    @Test
+    void checkComparesSeveralRunsAtOnce() throws Exception {
+        long size = 16L << 20; // 16 runs of 1 MiB
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (Mirror m = create(2, size, 4)) {
+                for (int c = 0; c < size / CHUNK; c++) {
+                    m.write(chunkOf(c, 3), (long) c * CHUNK);
+                }
+                gauge(1).checkReadDelayMillis = 5;
+                m.check(false, null);
+                assertTrue(m.awaitCheckIdle(Duration.ofSeconds(30)), "check did not finish: " + m.status());
+                MirrorStatus.Check c = m.status().check();
+                assertEquals(size / CHUNK, c.doneChunks());
+                assertEquals(0, c.mismatches());
+                assertTrue(gauge(1).maxCheckReadsInFlight.get() > 1,
+                        "check reads in flight at once: " + gauge(1).maxCheckReadsInFlight.get());
+            }
         });
     }
 }

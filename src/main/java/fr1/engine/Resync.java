@@ -30,13 +30,14 @@ import org.slf4j.LoggerFactory;
  * topology when it is chosen. A run's chunks leave the missed set only after its write succeeded, and only if the
  * target is still the same incarnation. Failures are handled with the stripes released.
  *
- * <p><b>Gaps.</b> Where one call costs much more than moving the bytes (a member whose every call takes
+ * <p><b>Gaps.</b> Where one call costs much more than moving the bytes (a remote member whose every call takes
  * milliseconds), two runs separated by a few chunks that are not missed are copied as one: those chunks are in
  * sync on the target (it took every write to them) and cannot be written meanwhile (their stripes are locked), so
- * copying them rewrites the same bytes; the bytes cost less than the call saved. A gap is bridged only when the
- * target's quickest call took at least {@link #BRIDGE_MIN_CALL_NANOS} and the gap is smaller than what it moves in
- * that time at {@link #BRIDGE_BYTES_PER_SECOND} (so never on tmpfs or a local disk, where it would only add bytes).
- * Progress counts missed chunks only.
+ * copying them rewrites the same bytes; the bytes cost less than the call saved. A call's own cost is estimated as
+ * the least, over the target's small writes so far, of its time minus its bytes at {@link #BRIDGE_BYTES_PER_SECOND};
+ * a gap is bridged only when that cost is at least {@link #BRIDGE_MIN_CALL_NANOS} and the gap moves in less time
+ * than it. Never toward a local member (tmpfs, a local disk: there it would only add bytes). Progress counts missed
+ * chunks only.
  */
 final class Resync implements AutoCloseable {
 
@@ -51,10 +52,15 @@ final class Resync implements AutoCloseable {
     /** A conservative streaming rate of a slow member: what a gap's bytes are priced at against a call. */
     static final long BRIDGE_BYTES_PER_SECOND = 100L << 20;
     /**
-     * Gaps are bridged only for a member whose quickest call takes this long: below it the copies in flight hide
-     * the cost of a call (16 in flight to a 1-ms member start 16 runs a millisecond) and bridging only adds bytes.
+     * Gaps are bridged only for a member whose calls cost this long besides moving their bytes: below it the copies
+     * in flight hide the cost of a call (16 in flight to a 1-ms member start 16 runs a millisecond) and bridging
+     * only adds bytes.
      */
     static final long BRIDGE_MIN_CALL_NANOS = 5_000_000;
+    /** Writes timed before that cost is trusted (one slow call on a busy machine proves nothing). */
+    static final int BRIDGE_MIN_SAMPLES = 4;
+    /** Only writes this small are timed for it: a larger one's time is mostly its bytes. */
+    static final int BRIDGE_SAMPLE_BYTES = 256 << 10;
 
     private final Layout layout;
     private final Members members;
@@ -203,7 +209,7 @@ final class Resync implements AutoCloseable {
         }
         LOG.info("resync of {} started: {} chunks", target.describe(), count);
         events.emit("resync-started", target, count + " chunks");
-        Job job = new Job(target, start.epoch(), runChunks);
+        Job job = new Job(target, start.epoch(), runChunks, start.inline());
         try {
             List<Thread> copiers = new ArrayList<>(depth);
             for (int i = 0; i < depth; i++) {
@@ -353,7 +359,7 @@ final class Resync implements AutoCloseable {
                         fanOut.one(to, s -> {
                             long t0 = System.nanoTime();
                             s.storage().writeFully(buf.duplicate(), off);
-                            job.observeWrite(System.nanoTime() - t0);
+                            job.observeWrite(System.nanoTime() - t0, len);
                         });
                     } catch (IOException e) {
                         writeError = e;
@@ -439,16 +445,20 @@ final class Resync implements AutoCloseable {
         private int cursor;
         /** Missed chunks copied. */
         final AtomicLong copied = new AtomicLong();
-        /** The quickest write to the target so far (ns): what one call costs at least. */
-        private final AtomicLong minWriteNanos = new AtomicLong(Long.MAX_VALUE);
+        /** Local targets never bridge gaps. */
+        final boolean local;
+        /** The least cost of a small write to the target besides its bytes so far (ns): what one call costs. */
+        private final AtomicLong callNanos = new AtomicLong(Long.MAX_VALUE);
+        private final AtomicLong writesTimed = new AtomicLong();
         private volatile boolean stopped;
         volatile boolean finished;
         volatile String why;
 
-        Job(Member target, int epoch, int runChunks) {
+        Job(Member target, int epoch, int runChunks, boolean local) {
             this.target = target;
             this.epoch = epoch;
             this.runChunks = runChunks;
+            this.local = local;
         }
 
         void stop(String reason) {
@@ -459,14 +469,17 @@ final class Resync implements AutoCloseable {
             members.wake();
         }
 
-        void observeWrite(long nanos) {
-            minWriteNanos.accumulateAndGet(nanos, Math::min);
+        void observeWrite(long nanos, int bytes) {
+            if (bytes <= BRIDGE_SAMPLE_BYTES) {
+                callNanos.accumulateAndGet(nanos - (long) (bytes * 1e9 / BRIDGE_BYTES_PER_SECOND), Math::min);
+                writesTimed.incrementAndGet();
+            }
         }
 
-        /** Chunks not missed that may be copied within one run: what the quickest call is worth in bytes. */
+        /** Chunks not missed that may be copied within one run: what a call's own cost is worth in bytes. */
         int maxGap() {
-            long call = minWriteNanos.get();
-            if (call == Long.MAX_VALUE || call < BRIDGE_MIN_CALL_NANOS) {
+            long call = callNanos.get();
+            if (local || writesTimed.get() < BRIDGE_MIN_SAMPLES || call < BRIDGE_MIN_CALL_NANOS) {
                 return 0;
             }
             double bytes = call * (BRIDGE_BYTES_PER_SECOND / 1e9);

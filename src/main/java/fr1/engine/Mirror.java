@@ -39,9 +39,10 @@ import org.slf4j.LoggerFactory;
  * <li>{@link MetaWriter}'s persist lock (held across superblock writes, each bounded by io-timeout);
  * <li>{@link Prober}'s lock;
  * <li>{@link Members}' lock (never across a file-system call);
- * <li>leaves: {@link Unflushed}, {@link Resync}'s and {@link Scrub}'s progress locks, {@link WriteBehind}'s drain
- *     monitor.
+ * <li>leaves: {@link Unflushed}, {@link Resync}'s and {@link Scrub}'s progress and pace locks (a pace lock is held
+ *     only while sleeping in the throttle, never with stripe locks), {@link WriteBehind}'s drain monitor.
  * </ol>
+ * Resync's claims (chunks being copied) are guarded by the member table's lock.
  * No engine lock is held across a call to a member's file system except the stripe locks and the persist lock,
  * and those calls have a deadline (or, inline, the watchdog fails the member at the deadline).
  */

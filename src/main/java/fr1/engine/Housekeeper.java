@@ -34,6 +34,8 @@ final class Housekeeper implements AutoCloseable {
     @SuppressWarnings("unchecked")
     private final Future<Object>[] pathCheck = new Future[Mirror.MAX_MEMBERS];
     private final long[] pathCheckStarted = new long[Mirror.MAX_MEMBERS];
+    /** The member's epoch when its check started: a check of an earlier incarnation says nothing of this one. */
+    private final int[] pathCheckEpoch = new int[Mirror.MAX_MEMBERS];
     private final Object wakeup = new Object();
     /** Reads a path's file identity (null: gone). Tests substitute one that hangs, as a dead mount does. */
     private volatile java.util.function.Function<java.nio.file.Path, Object> fileKeys = PathFacts::fileKey;
@@ -138,6 +140,14 @@ final class Housekeeper implements AutoCloseable {
                 continue;
             }
             Future<Object> f = pathCheck[i];
+            if (f != null && pathCheckEpoch[i] != s.epoch()) {
+                // Started before the member failed and came back (say, stat on an SSHFS link that was cut): its
+                // answer is about the old connection. Dropped once it returns; a new check starts then.
+                if (f.isDone()) {
+                    pathCheck[i] = null;
+                }
+                continue;
+            }
             if (f == null) {
                 try {
                     java.nio.file.Path p = (java.nio.file.Path) known[0];
@@ -148,6 +158,7 @@ final class Housekeeper implements AutoCloseable {
                 }
                 pathCheck[i] = f;
                 pathCheckStarted[i] = clock.nanoTime();
+                pathCheckEpoch[i] = s.epoch();
             }
             Object now;
             try {
@@ -156,7 +167,7 @@ final class Housekeeper implements AutoCloseable {
             } catch (java.util.concurrent.TimeoutException e) {
                 if (clock.nanoTime() - pathCheckStarted[i] > timeoutNanos) {
                     pathCheck[i] = null;
-                    failures.failNow(m, "path check: member " + i + " did not answer in time", -1, -1, true);
+                    failures.failNow(s, "path check: member " + i + " did not answer in time", -1, -1);
                 }
                 continue;
             } catch (InterruptedException e) {
@@ -167,9 +178,9 @@ final class Housekeeper implements AutoCloseable {
             }
             pathCheck[i] = null;
             if (now == null) {
-                failures.failNow(m, "path vanished", -1, -1, true);
+                failures.failNow(s, "path vanished", -1, -1);
             } else if (!now.equals(known[1])) {
-                failures.failNow(m, "path now names another file", -1, -1, true);
+                failures.failNow(s, "path now names another file", -1, -1);
             }
         }
     }

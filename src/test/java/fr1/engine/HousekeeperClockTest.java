@@ -23,7 +23,7 @@ class HousekeeperClockTest {
     Path dir;
 
     /** Member 1's path checks block until released; member 0's answer. Counts member 1's checks. */
-    static final class HangingChecks {
+    static class HangingChecks {
         final Path hung;
         final CountDownLatch release = new CountDownLatch(1);
         final AtomicInteger calls = new AtomicInteger();
@@ -98,6 +98,43 @@ class HousekeeperClockTest {
             } finally {
                 checks.release.countDown();
             }
+        }
+    }
+
+    /**
+     * Found by FaultsIT (SSHFS, link cut): a path check started while the link was cut answered "vanished" after the
+     * member had failed and come back, and failed the new incarnation. A check's answer is about the incarnation it
+     * was started for.
+     */
+    @Test
+    void aCheckOfAnEarlierIncarnationDoesNotFailTheMemberAfterItCameBack() throws Exception {
+        ClockedArray a = new ClockedArray(new TestArray(dir, 2, SIZE, CHUNK));
+        Duration timeout = Duration.ofSeconds(60);
+        try (Mirror m = a.open(ClockedArray.options().withIoTimeout(timeout))) {
+            Housekeeper h = ClockedArray.part(m, "housekeeper", Housekeeper.class);
+            java.util.concurrent.atomic.AtomicBoolean vanish = new java.util.concurrent.atomic.AtomicBoolean(true);
+            HangingChecks checks = new HangingChecks(a.t.paths.get(1)) {
+                @Override
+                Object fileKey(Path p) {
+                    Object k = super.fileKey(p);
+                    return ClockedArray.key(p).equals(hung) && vanish.get() ? null : k;
+                }
+            };
+            h.fileKeys(checks::fileKey);
+            h.round(); // a check of member 1 starts, and hangs
+            m.fail("1");
+            m.add("1", false);
+            TestArray.awaitIdle(m);
+            assertEquals("in_sync", m.status().members().get(1).state());
+            checks.release.countDown(); // the old check answers: "vanished"
+            ClockedArray.await("the old check answered", () -> checks.returned.get() == 1);
+            h.round();
+            assertEquals("in_sync", m.status().members().get(1).state(),
+                    "a check of the earlier incarnation failed the member: " + m.status());
+            vanish.set(false);
+            h.round(); // a fresh check of this incarnation, answered at once
+            assertEquals("in_sync", m.status().members().get(1).state());
+            assertEquals(2, checks.calls.get(), "no fresh check after the stale one was dropped");
         }
     }
 }

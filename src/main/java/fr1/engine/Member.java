@@ -156,11 +156,6 @@ final class Member {
         return quiesced();
     }
 
-    /** Threads of retired pools, for close: their pools are shut down; a hung call keeps its thread. */
-    List<ExecutorService> retiredPools() {
-        return List.copyOf(retired);
-    }
-
     String describe() {
         return "member " + index + " (" + path + ")";
     }

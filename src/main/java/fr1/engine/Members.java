@@ -313,11 +313,4 @@ final class Members {
             return slotOf(m);
         }
     }
-
-    /** Every missed set, for tests and status: a copy. */
-    RoaringBitmap missedOf(Member m) {
-        synchronized (lock) {
-            return m.missed.clone();
-        }
-    }
 }

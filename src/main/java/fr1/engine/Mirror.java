@@ -447,11 +447,6 @@ public final class Mirror implements Volume, Closeable {
         m.generation = onDisk.generation();
     }
 
-    /** The file a path names, links resolved (see {@link MemberPaths#canonical}); touches the file system. */
-    static Path canonical(Path p) {
-        return MemberPaths.canonical(p);
-    }
-
     /** A one-line reason for a failure, without Java class names. */
     static String reason(Throwable e) {
         String msg = e.getMessage();

@@ -73,16 +73,6 @@ record Topology(long version, long failSeq, Slot[] slots, Slot[] writeTargets, S
         return slots[index];
     }
 
-    /** True if any member is faulty (its missed set must hear of every write). */
-    boolean anyFaulty() {
-        for (Slot s : slots) {
-            if (s.state == MemberState.FAULTY) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     int count(MemberState state) {
         int n = 0;
         for (Slot s : slots) {

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import org.roaringbitmap.RoaringBitmap;
 
 /**
  * The member table: every member's record, the array's event count and generation, and the one lock under which

@@ -118,21 +118,13 @@ final class ArrayFactory {
      */
     static Object identity(Path p) {
         Path c = MemberPaths.canonical(p);
-        Object key = fileKey(c);
+        Object key = PathFacts.fileKey(c);
         if (key != null) {
             return key;
         }
         Path parent = c.getParent();
-        Object dirKey = parent == null ? null : fileKey(parent);
+        Object dirKey = parent == null ? null : PathFacts.fileKey(parent);
         return dirKey == null ? c : List.of(dirKey, c.getFileName().toString());
-    }
-
-    private static Object fileKey(Path p) {
-        try {
-            return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
-        } catch (IOException | UnsupportedOperationException e) {
-            return null;
-        }
     }
 
     /** Refuses a path that cannot be a member or holds data (unless forced); changes nothing. */

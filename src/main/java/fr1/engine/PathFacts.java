@@ -23,7 +23,7 @@ record PathFacts(Path canonical, Object fileKey) {
         }
         try {
             return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
-        } catch (IOException e) {
+        } catch (IOException | UnsupportedOperationException e) {
             return null;
         }
     }

@@ -12,11 +12,15 @@ import java.util.Map;
  * {"mountpoint":"/mnt/x",
  *  "array":{"uuid":..,"size":..,"chunkSize":..,"events":..,"state":".."},
  *  "members":[{"index":0,"path":"..","state":"in_sync","missedChunks":0,"lastResyncChunks":0,"reason":null,
- *              "writeBehind":false,"lagWrites":0,"missedRuns":[[start,length],...]}],
+ *              "writeBehind":false,"lagWrites":0,
+ *              "lag":{"mode":"none|streaming|behind|catching-up","writes":0,"bytes":0,"chunks":0,
+ *                     "recoveryPointMs":0},
+ *              "missedRuns":[[start,length],...]}],
  *  "resync":{"active":false,"member":-1,"doneChunks":0,"totalChunks":0,"bytesPerSecond":0,"full":false,
  *            "paused":false},
  *  "check":{"active":false,"repair":false,"doneChunks":0,"totalChunks":0,"mismatches":0,"repaired":0,
- *           "firstMismatches":[chunk,...]}}
+ *           "firstMismatches":[chunk,...]},
+ *  "unavailable":{"chunks":0,"currentDataOn":-1}}
  * </pre>
  * {@code missedRuns} is the dirty map: the member's missed chunks as runs, in order, at most 1024 (the rest
  * merged into the last run).
@@ -48,6 +52,14 @@ public final class StatusJson {
                     .name("reason").value(m.reason())
                     .name("writeBehind").value(m.writeBehind())
                     .name("lagWrites").value(m.lagWrites());
+            MirrorStatus.Lag lag = m.lag();
+            w.name("lag").beginObject()
+                    .name("mode").value(lag.mode())
+                    .name("writes").value(lag.writes())
+                    .name("bytes").value(lag.bytes())
+                    .name("chunks").value(lag.chunks())
+                    .name("recoveryPointMs").value(lag.recoveryPointMillis())
+                    .endObject();
             w.name("missedRuns").beginArray();
             for (MirrorStatus.Run run : m.missedRuns()) {
                 w.beginArray().value(run.start()).value(run.length()).endArray();
@@ -78,6 +90,10 @@ public final class StatusJson {
             w.value(chunk);
         }
         w.endArray().endObject();
+        w.name("unavailable").beginObject()
+                .name("chunks").value(s.unavailable().chunks())
+                .name("currentDataOn").value(s.unavailable().currentDataOn())
+                .endObject();
         return w.endObject().toString();
     }
 
@@ -97,10 +113,15 @@ public final class StatusJson {
                                 ((Number) pair.get(1)).longValue()));
                     }
                 }
+                MirrorStatus.Lag lag = MirrorStatus.Lag.NONE;
+                if (m.get("lag") instanceof Map<?, ?> l) {
+                    lag = new MirrorStatus.Lag((String) l.get("mode"), num(l, "writes"), num(l, "bytes"),
+                            num(l, "chunks"), num(l, "recoveryPointMs"));
+                }
                 members.add(new MirrorStatus.Member((int) num(m, "index"), (String) m.get("path"),
                         (String) m.get("state"), num(m, "missedChunks"), num(m, "lastResyncChunks"),
                         (String) m.get("reason"), m.get("writeBehind") instanceof Boolean b && b,
-                        m.containsKey("lagWrites") ? (int) num(m, "lagWrites") : 0, runs));
+                        m.containsKey("lagWrites") ? (int) num(m, "lagWrites") : 0, runs, lag));
             }
             Map<?, ?> r = (Map<?, ?>) root.get("resync");
             MirrorStatus.Resync resync = new MirrorStatus.Resync(bool(r, "active"), (int) num(r, "member"),
@@ -115,8 +136,12 @@ public final class StatusJson {
                 check = new MirrorStatus.Check(bool(c, "active"), bool(c, "repair"), num(c, "doneChunks"),
                         num(c, "totalChunks"), num(c, "mismatches"), num(c, "repaired"), first);
             }
+            MirrorStatus.Unavailable unavailable = MirrorStatus.Unavailable.NONE;
+            if (root.get("unavailable") instanceof Map<?, ?> u) {
+                unavailable = new MirrorStatus.Unavailable(num(u, "chunks"), (int) num(u, "currentDataOn"));
+            }
             return new MirrorStatus((String) a.get("uuid"), num(a, "size"), (int) num(a, "chunkSize"),
-                    num(a, "events"), (String) a.get("state"), List.copyOf(members), resync, check);
+                    num(a, "events"), (String) a.get("state"), List.copyOf(members), resync, check, unavailable);
         } catch (ClassCastException | NullPointerException e) {
             throw new IllegalArgumentException("status JSON lacks an expected field: " + e.getMessage(), e);
         }

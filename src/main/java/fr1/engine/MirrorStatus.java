@@ -13,13 +13,49 @@ import java.util.List;
  * @param state      {@code clean}, {@code active}, {@code degraded}, {@code recovering} or {@code failed}
  * @param members    every member slot, in index order
  * @param resync     the resync in progress, or an inactive one
+ * @param check      the scrub in progress, or the last one's result
+ * @param unavailable chunks no member holds current data of (every synchronous member failed while a write-behind
+ *                   member lacked them): reads of them fail until a member that holds them comes back
  */
 public record MirrorStatus(String uuid, long size, int chunkSize, long events, String state,
-                           List<Member> members, Resync resync, Check check) {
+                           List<Member> members, Resync resync, Check check, Unavailable unavailable) {
 
     public MirrorStatus(String uuid, long size, int chunkSize, long events, String state, List<Member> members,
                         Resync resync) {
         this(uuid, size, chunkSize, events, state, members, resync, Check.idle());
+    }
+
+    public MirrorStatus(String uuid, long size, int chunkSize, long events, String state, List<Member> members,
+                        Resync resync, Check check) {
+        this(uuid, size, chunkSize, events, state, members, resync, check, Unavailable.NONE);
+    }
+
+    /**
+     * @param chunks        chunks whose current data no attached member holds, 0 normally
+     * @param currentDataOn the member that held their current data when it failed, -1 if none
+     */
+    public record Unavailable(long chunks, int currentDataOn) {
+        public static final Unavailable NONE = new Unavailable(0, -1);
+    }
+
+    /**
+     * How far a write-behind member is behind (async mode).
+     *
+     * @param mode                {@code streaming} (writes queued to it), {@code behind} (writes only recorded, a
+     *                            catch-up copies them), {@code catching-up} (writes queued again, the last recorded
+     *                            chunks being copied); {@code none} for a member that is not write-behind
+     * @param writes              acknowledged writes it does not hold: queued, plus recorded while behind
+     * @param bytes               their bytes (recorded chunks count whole)
+     * @param chunks              chunks recorded as lacking and not yet copied
+     * @param recoveryPointMillis age of the oldest acknowledged write it does not hold (what would be lost if the
+     *                            synchronous members died now), 0 when it holds everything
+     */
+    public record Lag(String mode, long writes, long bytes, long chunks, long recoveryPointMillis) {
+        public static final Lag NONE = new Lag("none", 0, 0, 0, 0);
+
+        public boolean current() {
+            return writes == 0 && chunks == 0;
+        }
     }
 
     /**
@@ -33,14 +69,22 @@ public record MirrorStatus(String uuid, long size, int chunkSize, long events, S
      * @param lagWrites        writes queued to it and not yet on it (async mode)
      * @param missedRuns       its missed set as runs of chunks, in order (the dirty map; at most
      *                         {@link #MAX_RUNS}: further runs are merged into the last one)
+     * @param lag              how far behind it is (write-behind members), {@link Lag#NONE} otherwise
      */
     public record Member(int index, String path, String state, long missedChunks, long lastResyncChunks,
-                         String reason, boolean writeBehind, int lagWrites, List<Run> missedRuns) {
+                         String reason, boolean writeBehind, int lagWrites, List<Run> missedRuns, Lag lag) {
 
         public static final int MAX_RUNS = 1024;
 
         public Member {
             missedRuns = List.copyOf(missedRuns);
+            lag = lag == null ? Lag.NONE : lag;
+        }
+
+        public Member(int index, String path, String state, long missedChunks, long lastResyncChunks, String reason,
+                      boolean writeBehind, int lagWrites, List<Run> missedRuns) {
+            this(index, path, state, missedChunks, lastResyncChunks, reason, writeBehind, lagWrites, missedRuns,
+                    Lag.NONE);
         }
 
         public Member(int index, String path, String state, long missedChunks, long lastResyncChunks, String reason) {

@@ -16,14 +16,17 @@ class StatusJsonTest {
                         + "\"chunkSize\":65536,\"events\":12,\"state\":\"degraded\"},"
                         + "\"members\":[{\"index\":0,\"path\":\"/data/a.img\",\"state\":\"in_sync\",\"missedChunks\":0,"
                         + "\"lastResyncChunks\":0,\"reason\":null,\"writeBehind\":false,\"lagWrites\":0,"
+                        + "\"lag\":{\"mode\":\"none\",\"writes\":0,\"bytes\":0,\"chunks\":0,\"recoveryPointMs\":0},"
                         + "\"missedRuns\":[]},"
                         + "{\"index\":1,\"path\":\"/nfs/b.img\",\"state\":\"faulty\",\"missedChunks\":123,"
                         + "\"lastResyncChunks\":0,\"reason\":\"write: Input/output error\",\"writeBehind\":false,"
-                        + "\"lagWrites\":0,\"missedRuns\":[[0,100],[16000,23]]}],"
+                        + "\"lagWrites\":0,\"lag\":{\"mode\":\"none\",\"writes\":0,\"bytes\":0,\"chunks\":0,\"recoveryPointMs\":0},"
+                        + "\"missedRuns\":[[0,100],[16000,23]]}],"
                         + "\"resync\":{\"active\":false,\"member\":-1,\"doneChunks\":0,\"totalChunks\":0,"
                         + "\"bytesPerSecond\":0,\"full\":false,\"paused\":false},"
                         + "\"check\":{\"active\":false,\"repair\":false,\"doneChunks\":0,\"totalChunks\":0,"
-                        + "\"mismatches\":0,\"repaired\":0,\"firstMismatches\":[]}}",
+                        + "\"mismatches\":0,\"repaired\":0,\"firstMismatches\":[]},"
+                        + "\"unavailable\":{\"chunks\":0,\"currentDataOn\":-1}}",
                 StatusJson.format("/mnt/x", Samples.degraded()));
     }
 

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Mounts;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
@@ -129,8 +129,8 @@ class BootIT {
         assertEquals(tab.toString(), m.source(), "the source is the raidtab, as in the fstab line");
         assertTrue(Files.isRegularFile(rig.mnt.resolve("vol.img")), "the raiddev names the image");
         assertEquals(128L << 20, Files.size(rig.mnt.resolve("vol.img")));
-        Object st = rig.cli.status(rig.mnt);
-        assertEquals("in_sync", Json.stringAt(st, "members", 1, "state"));
+        StatusJson.Doc st = rig.cli.status(rig.mnt);
+        assertEquals("in_sync", st.members().get(1).state());
 
         // mount -a again: the line is recognised as mounted, nothing is mounted twice.
         sh(MOUNT, fr1Env(), "mount", "-T", fstab.toString(), "-a", "-t", "fuse.fr1");

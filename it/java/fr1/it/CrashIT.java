@@ -9,7 +9,7 @@ import fr1.it.crash.BlockWriter;
 import fr1.it.crash.Blocks;
 import fr1.it.crash.Daemon;
 import fr1.it.crash.Ledger;
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Mounts;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
@@ -140,10 +140,10 @@ class CrashIT {
             mount(mountOptions);
             Sh.Result waited = rig.cli.attempt(Duration.ofMinutes(3), "wait", rig.mnt.toString());
             assertEquals(0, waited.exit(), "fr1 wait: " + waited.describe());
-            Object st = rig.cli.status(rig.mnt);
+            StatusJson.Doc st = rig.cli.status(rig.mnt);
             assertEquals("in_sync", memberState(st, 0), "epoch " + epoch + " member 0: " + st);
             assertEquals("in_sync", memberState(st, 1), "epoch " + epoch + " member 1: " + st);
-            assertFalse(Json.boolAt(st, "resync", "active"), "resync still active: " + st);
+            assertFalse(st.resync().active(), "resync still active: " + st);
             String remountLog = Daemon.since(log, remountFrom);
             assertTrue(remountLog.contains("unclean shutdown"),
                     "epoch " + epoch + ": the mount after SIGKILL did not report an unclean shutdown:\n" + remountLog);

@@ -5,7 +5,6 @@ import fr1.control.ControlException;
 import fr1.control.Request;
 import fr1.control.StatusJson;
 import fr1.control.StatusText;
-import fr1.engine.MirrorStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -73,9 +72,8 @@ final class LsraidCommand implements Callable<Integer> {
                 if (i > 0) {
                     out.println();
                 }
-                MirrorStatus s = StatusJson.parse(body);
-                String mnt = StatusJson.mountpoint(body);
-                out.print(StatusText.format(mnt != null ? mnt : "?", s));
+                StatusJson.Doc doc = StatusJson.read(body);
+                out.print(StatusText.format(doc.mountpoint() != null ? doc.mountpoint() : "?", doc.toStatus()));
             }
         }
         out.flush();

@@ -72,9 +72,9 @@ final class StatusCommand implements Callable<Integer> {
         String body;
         if (map) {
             String raw = client.call(new Request.Status(true)).strip();
-            MirrorStatus s = StatusJson.parse(raw);
-            String shown = StatusJson.mountpoint(raw);
-            body = StatusText.format(shown != null ? shown : mnt, s) + DirtyMap.render(s);
+            StatusJson.Doc doc = StatusJson.read(raw);
+            MirrorStatus s = doc.toStatus();
+            body = StatusText.format(doc.mountpoint() != null ? doc.mountpoint() : mnt, s) + DirtyMap.render(s);
         } else {
             body = client.call(new Request.Status(json));
         }

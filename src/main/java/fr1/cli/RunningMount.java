@@ -2,6 +2,7 @@ package fr1.cli;
 
 import fr1.control.ControlServer;
 import fr1.control.DaemonLock;
+import fr1.control.MetricsFile;
 import fr1.engine.Mirror;
 import fr1.fuse.ImageMount;
 import org.slf4j.Logger;
@@ -27,6 +28,7 @@ final class RunningMount implements AutoCloseable {
     private volatile Mirror mirror;
     private volatile ImageMount mount;
     private volatile ControlServer server;
+    private volatile MetricsFile metrics;
     // Guarded by this.
     private boolean closed;
 
@@ -45,6 +47,10 @@ final class RunningMount implements AutoCloseable {
 
     void attach(ControlServer s) {
         this.server = s;
+    }
+
+    void attach(MetricsFile m) {
+        this.metrics = m;
     }
 
     /**
@@ -66,6 +72,9 @@ final class RunningMount implements AutoCloseable {
         }
         closed = true;
         IOException failure = null;
+        if (metrics != null) {
+            metrics.close();
+        }
         if (mount != null) {
             try {
                 mount.close();

@@ -37,7 +37,7 @@ import java.util.function.Supplier;
 /**
  * The daemon's end of the control channel: a Unix domain socket, one request per connection.
  * <pre>
- * request:  status json | status text | fail MEMBER | remove MEMBER | add [--full] MEMBER | down MEMBER
+ * request:  status json | status text | status prometheus | fail MEMBER | remove MEMBER | add [--full] MEMBER | down MEMBER
  *           | up MEMBER | check | repair [MEMBER] | resync pause | resync resume | umount
  *                                                                          (one line, UTF-8, at most 4 KiB)
  * reply:    ok\n BODY              (BODY up to end of stream; empty for all but status)
@@ -358,8 +358,11 @@ public final class ControlServer implements Closeable {
 
     private String execute(Request request) throws IOException {
         return switch (request) {
-            case Request.Status s -> s.json() ? StatusJson.format(mountpoint, target.status()) + "\n"
-                    : StatusText.format(mountpoint, target.status());
+            case Request.Status s -> switch (s.format()) {
+                case JSON -> StatusJson.format(mountpoint, target.status()) + "\n";
+                case TEXT -> StatusText.format(mountpoint, target.status());
+                case PROMETHEUS -> PrometheusText.format(mountpoint, target.status(), target.counters());
+            };
             case Request.Fail f -> {
                 target.fail(f.member());
                 log.info("control: set {} faulty", f.member());

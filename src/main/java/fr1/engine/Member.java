@@ -62,6 +62,8 @@ final class Member {
     private volatile int epoch;
     /** Chunks written to it whose force has not succeeded yet: what it may lose if it fails now. */
     final Unflushed unflushed;
+    /** Data I/O counters for monitoring (FanOut and WriteBehind count into them). */
+    final IoStats ioStats = new IoStats();
     /** Recent I/O latency (exponentially weighted), for choosing where to read and what to call inline. */
     private volatile double latencyNanos;
     /**

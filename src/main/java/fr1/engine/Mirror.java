@@ -372,6 +372,12 @@ public final class Mirror implements Volume, Closeable {
         });
     }
 
+    /** Per-member data I/O counters and events counted by kind, for monitoring. */
+    public MirrorCounters counters() {
+        return new MirrorCounters(members.read(t -> t.all().stream()
+                .map(m -> new MirrorCounters.Member(m.index, m.ioStats.snapshot())).toList()), events.counts());
+    }
+
     /** Write-intent bitmap commits so far (for tests and benchmarks). */
     long bitmapCommits() {
         return wib.commits();

@@ -5,9 +5,11 @@ import fr1.control.ControlServer;
 import fr1.control.DaemonLock;
 import fr1.control.FakeTarget;
 import fr1.control.Samples;
+import fr1.control.PrometheusText;
 import fr1.control.StatusJson;
 import fr1.control.StatusText;
 import fr1.engine.ArrayException;
+import fr1.engine.MirrorCounters;
 import fr1.engine.MirrorStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -197,6 +199,15 @@ class CliTest {
         Run json = fr1("status", "--json", mnt.toString());
         assertEquals(0, json.code(), json.err());
         assertEquals(StatusJson.format(mnt.toString(), Samples.degraded()) + "\n", json.out());
+    }
+
+    @Test
+    void statusPrintsPrometheusText() throws IOException {
+        serve();
+        Run prom = fr1("status", "--prometheus", mnt.toString());
+        assertEquals(0, prom.code(), prom.err());
+        assertEquals(PrometheusText.format(mnt.toString(), Samples.degraded(), MirrorCounters.NONE), prom.out());
+        assertErrorStartsWith(fr1("status", "--prometheus", "--json", mnt.toString()), 2, "--prometheus is a format of its own");
     }
 
     @Test

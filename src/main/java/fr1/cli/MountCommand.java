@@ -213,9 +213,9 @@ final class MountCommand implements Callable<Integer> {
             running.attach(mirror);
             mount = FuseMounter.mount(mirror, mountpoint, fuseOptions);
             running.attach(mount);
+            running.attach(MetricsFile.start(options.metricsFile(), new MirrorTarget(mirror, running), mountpoint.toString()));
             // Bound last: a control socket that answers means the image is mounted (fr1 mount waits for it).
             running.attach(ControlServer.start(files.socket(), new MirrorTarget(mirror, running), mountpoint.toString()));
-            running.attach(MetricsFile.start(options.metricsFile(), new MirrorTarget(mirror, running), mountpoint.toString()));
             announce(mirror, mountpoint, fuseOptions, files, err);
         } catch (Exception | Error e) {
             try {

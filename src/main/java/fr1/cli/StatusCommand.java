@@ -60,9 +60,11 @@ final class StatusCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--json", description = "Print JSON for scripts: array.{uuid,size,chunkSize,events,state}, "
-            + "members[].{index,path,state,missedChunks,lastResyncChunks,reason,writeBehind,lagWrites,missedRuns}, "
+            + "members[].{index,path,state,missedChunks,lastResyncChunks,reason,writeBehind,lagWrites,"
+            + "lag.{mode,writes,bytes,chunks,recoveryPointMs},missedRuns}, "
             + "resync.{active,member,doneChunks,totalChunks,bytesPerSecond,full,paused}, "
-            + "check.{active,repair,doneChunks,totalChunks,mismatches,repaired,firstMismatches}. Sizes in bytes; "
+            + "check.{active,repair,doneChunks,totalChunks,mismatches,repaired,firstMismatches}, "
+            + "unavailable.{chunks,currentDataOn}. Sizes in bytes; "
             + "missedRuns is the dirty map as [[firstChunk,length],...].")
     boolean json;
 

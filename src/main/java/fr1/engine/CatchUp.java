@@ -53,6 +53,7 @@ final class CatchUp implements AutoCloseable {
     /** Topology version when a member's last job found no member to copy from: retried once it changes. */
     private final long[] noSourceAt;
     private volatile boolean closed;
+    private volatile boolean held;
     private Thread thread;
 
     CatchUp(fr1.meta.Layout layout, Members members, StripeLocks locks, FanOut fanOut, ReadPath reads,
@@ -113,7 +114,7 @@ final class CatchUp implements AutoCloseable {
                 noSourceAt[i] = jobs[i].waitingForSource ? t.version() : -1;
                 jobs[i] = null;
             }
-            if (jobs[i] == null && s.inSync() && !lag.holdsAll() && noSourceAt[i] != t.version()
+            if (jobs[i] == null && !held && s.inSync() && !lag.holdsAll() && noSourceAt[i] != t.version()
                     && (lag.mode() != Lagging.Mode.BEHIND || behind.below(i, lowWaterWrites))) {
                 jobs[i] = new Job(s);
                 jobs[i].start();
@@ -138,6 +139,11 @@ final class CatchUp implements AutoCloseable {
         return new MirrorStatus.Lag(lag.mode().label, behind.lag(m.index) + (chunks == 0 ? 0 : lag.recordedWrites()),
                 behind.bytes(m.index) + chunks * layout.chunkSize(), chunks,
                 recoveryPointNanos(m, clock.nanoTime()) / 1_000_000);
+    }
+
+    /** Tests: no new job starts while held. */
+    void hold(boolean h) {
+        held = h;
     }
 
     /** True while a job copies to member {@code index} (tests). */
@@ -332,15 +338,17 @@ final class CatchUp implements AutoCloseable {
 
         /** Under the job's lock: nothing left, nothing in flight, not behind. */
         private void finish() {
+            stopped = true; // the other copiers stop at their next claim
             Lagging lag = target.lagging;
             long ms = (clock.nanoTime() - started) / 1_000_000;
-            lag.reset();
             if (failures.currentDataOn() >= 0) {
                 failures.clearCurrentDataOn();
             }
             String detail = copied.get() + " chunks copied in " + ms + " ms";
             LOG.info("{} caught up: {}", target.describe(), detail);
             events.emit("caught-up", target, detail);
+            // Last: status shows it streaming only once the event is out.
+            lag.reset();
         }
 
         private int length(Run run) {

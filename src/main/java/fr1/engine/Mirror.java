@@ -403,6 +403,11 @@ public final class Mirror implements Volume, Closeable {
         return n == 0 ? MirrorStatus.Unavailable.NONE : new MirrorStatus.Unavailable(n, failures.currentDataOn());
     }
 
+    /** For tests. */
+    CatchUp catchUp() {
+        return catchUp;
+    }
+
     /** Write-intent bitmap commits so far (for tests and benchmarks). */
     long bitmapCommits() {
         return wib.commits();

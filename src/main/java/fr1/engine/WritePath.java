@@ -73,13 +73,14 @@ final class WritePath {
             wib.markDirty(first, last);
             Topology t = members.topology();
             failSeq = t.failSeq();
-            for (Topology.Slot s : t.faulty()) {
-                members.addMissed(s.member(), first, last);
-            }
             Topology.Slot[] targets = t.writeTargets();
             int n = targets.length;
             if (t.promoted()) {
+                // Before anything is recorded: a refused write changes nothing.
                 checkAvailable(targets, offset, len, first, last);
+            }
+            for (Topology.Slot s : t.faulty()) {
+                members.addMissed(s.member(), first, last);
             }
             Topology.Slot[] lagging = t.behindTargets();
             int nl = lagging.length;

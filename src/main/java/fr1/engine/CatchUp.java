@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
  * member) take runs of lacking chunks in ascending order, each up to {@link Resync#MAX_RUN_BYTES}, bridging gaps
  * of held chunks when a call to the member costs more than moving them (a slow member is slow per call, not per
  * byte). Claimed chunks are marked {@link Lagging#copying} at once, so no two copies of a chunk are ever in flight.
+ * Copies are paced as a resync is ({@code resync-min} while foreground I/O goes on, {@code resync-max} when idle):
+ * the writers come first; the recovery point shows what that costs, and {@code max-lag} bounds it.
  *
  * <p><b>Ordering.</b> Every copy takes its run's stripes, waits there for the writes already queued to the member
  * on them ({@link WriteBehind#awaitQueued}), takes the chunks out of {@code lacks} and reads the source. A copy
@@ -47,6 +49,7 @@ final class CatchUp implements AutoCloseable {
     private final Events events;
     private final Clock clock;
     private final LagLimit lagLimit;
+    private final Throttles throttles;
     private final int lowWaterWrites;
     private final long timeoutNanos;
     private final Job[] jobs;
@@ -57,8 +60,9 @@ final class CatchUp implements AutoCloseable {
     private Thread thread;
 
     CatchUp(fr1.meta.Layout layout, Members members, StripeLocks locks, FanOut fanOut, ReadPath reads,
-            WriteBehind behind, Failures failures, Events events, Clock clock, LagLimit lagLimit, int writeBehindMax,
-            long timeoutNanos, int maxMembers) {
+            WriteBehind behind, Failures failures, Events events, Clock clock, LagLimit lagLimit, Throttles throttles,
+            int writeBehindMax, long timeoutNanos, int maxMembers) {
+        this.throttles = throttles;
         this.layout = layout;
         this.members = members;
         this.locks = locks;
@@ -168,6 +172,8 @@ final class CatchUp implements AutoCloseable {
         final long started = clock.nanoTime();
         final AtomicLong copied = new AtomicLong();
         private final List<Thread> copiers = new ArrayList<>();
+        /** Paced as a resync (resync-min while foreground I/O goes on, resync-max when idle): one at a time. */
+        private final Throttle throttle = throttles.newThrottle();
         // Guarded by this.
         private int cursor;
         private int inFlight;
@@ -242,6 +248,13 @@ final class CatchUp implements AutoCloseable {
                     return;
                 }
                 int len = length(run);
+                try {
+                    synchronized (throttle) {
+                        throttle.pace(len);
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                }
                 if (buf == null || buf.capacity() < len) {
                     buf = ByteBuffer.allocateDirect(runChunks * layout.chunkSize());
                 }

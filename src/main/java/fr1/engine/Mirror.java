@@ -118,7 +118,7 @@ public final class Mirror implements Volume, Closeable {
         this.housekeeper = new Housekeeper(members, writes, wib, behind, locks, STRIPES, failures, meta, clock,
                 options.quietPeriod().toMillis(), timeout);
         this.catchUp = new CatchUp(layout, members, locks, fanOut, reads, behind, failures, events, clock, lagLimit,
-                options.writeBehindMax(), timeout, MAX_MEMBERS);
+                throttles, options.writeBehindMax(), timeout, MAX_MEMBERS);
     }
 
     // ---------------------------------------------------------------- create and open

@@ -160,8 +160,8 @@ class FaultsIT {
         long t0 = System.nanoTime();
         long pid = gl.killBrick();
         long tFaulty = watch.await(scenario + ": member 1 faulty", FAULTY_WITHIN, st -> "faulty".equals(state(st, 1)));
-        writer.awaitProgress(15, 30_000, "while the brick is down (" + scenario + ")");
         Duration gone = gl.awaitBrickGone(Duration.ofSeconds(15));
+        writer.awaitProgress(15, 30_000, "while the brick is down (" + scenario + ")");
         writer.pause();
         Sh.run("sync");
         long missed = steadyMissed(1, scenario);

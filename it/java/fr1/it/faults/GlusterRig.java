@@ -8,10 +8,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,10 +25,18 @@ import org.junit.jupiter.api.Assumptions;
  * answers ENOTCONN at once (a pwrite may still be taken by its write-behind; the fsync fails). It ends with
  * {@code gluster volume start VOL force}, which starts a new brick process; the client reconnects by itself.
  *
- * <p>A glusterd is started only if none answers on {@link #HOST}:24007 (then with a working directory, run directory
- * and CLI socket of its own under the test's dir, listening on {@link #HOST} only, in the foreground so the test
- * holds its pid), and stopped again at the end. If it cannot start here the test is skipped with glusterd's own
- * words; every other step that fails fails the test.
+ * <p>Each rig starts a glusterd of its own (working directory, run directory and CLI socket under the test's dir, in
+ * the foreground so the test holds its pid) on a loopback address of its own, 127.87.x.y, so two test runs on one
+ * machine do not meet; it is stopped at the end. Only when a glusterd of the machine's already holds port 24007 on
+ * every address (it answers on 127.0.0.1, where no rig listens) that one is used, with its default CLI socket, and
+ * left running. If glusterd cannot start here the test is skipped with glusterd's own words; every other step that
+ * fails fails the test.
+ *
+ * <p>At start glusterd runs its geo-replication helper gsyncd, a Python program, some twenty times to write a
+ * template nobody uses here: 15-20 s on a loaded two-core machine. So glusterd runs in a mount namespace of its own
+ * ({@code unshare -m}, private propagation) where a stand-in script is bind-mounted over gsyncd (glusterd only asks
+ * its version and sets options); the brick processes it starts share that namespace, which holds nothing else and
+ * goes away with them.
  *
  * <p>Traps: gluster refuses {@code localhost} and {@code 127.0.0.1} as a brick's host, and a brick's host must be
  * this node: any other loopback address is both, and needs no {@code /etc/hosts} entry. The brick sits on the root
@@ -35,8 +45,7 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class GlusterRig implements FaultRig {
 
-    /** The brick's host and glusterd's listen address. */
-    public static final String HOST = "127.0.0.2";
+    /** glusterd's port: the brick processes fetch their volfile there (their command line names no port). */
     private static final int GLUSTERD_PORT = 24007;
     private static final Duration SHORT = Duration.ofSeconds(30);
     private static final AtomicInteger SEQ = new AtomicInteger();
@@ -48,11 +57,14 @@ public final class GlusterRig implements FaultRig {
     private final Path mnt;
     private final Path socket;
     private final String volume;
+    /** The brick's host, glusterd's and the bricks' listen address. */
+    private String host;
     private Daemon glusterd;
     private boolean externalGlusterd;
     private Daemon client;
     private boolean created;
     private long killedPid = -1;
+    private long killedAt;
     /** The brick's unix socket and log, which glusterd puts under /var/run/gluster and /var/log/glusterfs. */
     private final List<Path> brickFiles = new ArrayList<>();
 
@@ -85,7 +97,7 @@ public final class GlusterRig implements FaultRig {
         Files.createDirectories(brick);
         Files.createDirectories(mnt);
         startGlusterd();
-        gluster("volume", "create", volume, HOST + ":" + brick, "force");
+        gluster("volume", "create", volume, host + ":" + brick, "force");
         created = true;
         gluster("volume", "start", volume);
         long pid = brickPid();
@@ -94,7 +106,7 @@ public final class GlusterRig implements FaultRig {
         }
         rememberBrickFiles(pid);
         client = Daemon.start("glusterfs", dir.resolve("client.out"), List.of(Tools.find("glusterfs"), "-N",
-                "--volfile-server=" + HOST, "--volfile-id=" + volume, "--log-file=" + dir.resolve("client.log"),
+                "--volfile-server=" + host, "--volfile-id=" + volume, "--log-file=" + dir.resolve("client.log"),
                 mnt.toString()));
         long end = System.nanoTime() + 20_000_000_000L;
         Path probe = mnt.resolve(".fr1-it-probe");
@@ -117,11 +129,20 @@ public final class GlusterRig implements FaultRig {
     }
 
     private void startGlusterd() throws IOException {
-        if (accepts()) {
+        if (accepts("127.0.0.1")) {
             externalGlusterd = true; // the machine's own: used with its default CLI socket, left running
-            System.out.println("GlusterRig: a glusterd already listens on " + HOST + ":" + GLUSTERD_PORT
-                    + "; using it");
+            host = "127.0.0.2";
+            System.out.println("GlusterRig: a glusterd already listens on port " + GLUSTERD_PORT + "; using it");
             return;
+        }
+        for (int i = 0; host == null; i++) {
+            ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            String h = "127.87." + rnd.nextInt(1, 255) + "." + rnd.nextInt(1, 255);
+            if (!accepts(h)) {
+                host = h;
+            } else if (i > 20) {
+                throw new AssertionError("no free loopback address 127.87.x.y for glusterd");
+            }
         }
         Path vol = dir.resolve("glusterd.vol");
         Files.writeString(vol, String.join("\n",
@@ -131,15 +152,31 @@ public final class GlusterRig implements FaultRig {
                 "    option run-directory " + Files.createDirectories(dir.resolve("run")),
                 "    option glusterd-sockfile " + socket,
                 "    option transport-type socket",
-                "    option transport.socket.bind-address " + HOST,
+                "    option transport.socket.bind-address " + host,
                 "    option transport.socket.listen-port " + GLUSTERD_PORT,
                 "    option ping-timeout 0",
                 "    option event-threads 1",
                 "end-volume",
                 ""), StandardCharsets.UTF_8);
         Path log = dir.resolve("glusterd.log");
-        glusterd = Daemon.start("glusterd", dir.resolve("glusterd.out"),
-                List.of(Tools.find("glusterd"), "-N", "-f", vol.toString(), "-l", log.toString()));
+        List<String> cmd = List.of(Tools.find("glusterd"), "-N", "-f", vol.toString(), "-l", log.toString());
+        Path gsyncd = gsyncd();
+        if (gsyncd != null && Tools.find("unshare") != null) {
+            Path standIn = dir.resolve("gsyncd-stand-in");
+            Files.writeString(standIn, String.join("\n",
+                    "#!/bin/sh",
+                    "# FaultsIT: glusterd asks gsyncd its version and sets geo-replication options; none is used here.",
+                    "[ \"$1\" = --version ] && echo 'gsyncd.py (FaultsIT stand-in)'",
+                    "exit 0",
+                    ""), StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+            List<String> wrapped = new ArrayList<>(List.of(Tools.find("unshare"), "-m", "--propagation", "private",
+                    "sh", "-c", "mount --bind \"$1\" \"$2\" || echo 'gsyncd stand-in not mounted' >&2;"
+                            + " shift 2; exec \"$@\"", "sh", standIn.toString(), gsyncd.toString()));
+            wrapped.addAll(cmd);
+            cmd = wrapped;
+        }
+        glusterd = Daemon.start("glusterd", dir.resolve("glusterd.out"), cmd);
         long end = System.nanoTime() + 20_000_000_000L;
         while (true) {
             if (Files.exists(socket) && glusterAttempt("pool", "list").ok()) {
@@ -154,15 +191,28 @@ public final class GlusterRig implements FaultRig {
                     words += "\n" + e.getMessage();
                 }
                 glusterd = null;
-                Assumptions.abort("glusterd cannot start on this machine (" + why + "): " + words);
+                String cause = firstError(log);
+                Assumptions.abort("glusterd cannot start on this machine (" + why
+                        + (cause == null ? "" : ": " + cause) + ")\n" + words);
             }
             Daemon.sleep(50);
         }
     }
 
-    private boolean accepts() {
+    /** glusterd's geo-replication helper, where Debian and Fedora put it, or null. */
+    private static Path gsyncd() {
+        List<Path> candidates = new ArrayList<>(List.of(Path.of("/usr/libexec/glusterfs/gsyncd")));
+        try (var libs = Files.newDirectoryStream(Path.of("/usr/lib"))) {
+            libs.forEach(d -> candidates.add(d.resolve("glusterfs/gsyncd")));
+        } catch (IOException e) {
+            // no /usr/lib: only the libexec place
+        }
+        return candidates.stream().filter(Files::isRegularFile).findFirst().orElse(null);
+    }
+
+    private static boolean accepts(String address) {
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(HOST, GLUSTERD_PORT), 300);
+            s.connect(new InetSocketAddress(address, GLUSTERD_PORT), 300);
             return true;
         } catch (IOException e) {
             return false;
@@ -221,17 +271,17 @@ public final class GlusterRig implements FaultRig {
             throw new AssertionError("no brick process online to kill:\n" + statusXml());
         }
         killedPid = pid;
+        killedAt = System.nanoTime();
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         return pid;
     }
 
     /**
      * Waits until the killed brick's process is gone (or a zombie: it holds no port or file then); returns how long
-     * that took.
+     * after the kill it was seen gone.
      */
     public Duration awaitBrickGone(Duration timeout) {
-        long t0 = System.nanoTime();
-        long end = t0 + timeout.toNanos();
+        long end = System.nanoTime() + timeout.toNanos();
         while (running(killedPid)) {
             if (System.nanoTime() > end) {
                 throw new AssertionError("the killed brick process " + killedPid + " is still there after "
@@ -239,7 +289,7 @@ public final class GlusterRig implements FaultRig {
             }
             Daemon.sleep(20);
         }
-        return Duration.ofNanos(System.nanoTime() - t0);
+        return Duration.ofNanos(System.nanoTime() - killedAt);
     }
 
     private static boolean running(long pid) {
@@ -349,6 +399,22 @@ public final class GlusterRig implements FaultRig {
         }
         if (!problems.isEmpty()) {
             throw new AssertionError(String.join("; ", problems));
+        }
+    }
+
+    /**
+     * The first error in glusterd's log that says why it stopped, without its time stamp and source location; not the
+     * ones every first start logs (files of a new working directory missing, a ulimit it may not raise).
+     */
+    private static String firstError(Path log) {
+        try {
+            return Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                    .filter(l -> l.contains("] E [") || l.contains("] C ["))
+                    .filter(l -> !l.contains("ulimit") && !l.contains("[store.c:") && !l.contains("Dict get failed"))
+                    .map(l -> l.replaceFirst("^\\[[^]]*\\] [EC] \\[[^]]*\\] [^ ]* ", "").strip())
+                    .findFirst().orElse(null);
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Assumptions;
  * template nobody uses here: 15-20 s on a loaded two-core machine. So glusterd runs in a mount namespace of its own
  * ({@code unshare -m}, private propagation) where a stand-in script is bind-mounted over gsyncd (glusterd only asks
  * its version and sets options); the brick processes it starts share that namespace, which holds nothing else and
- * goes away with them.
+ * goes away with them. Where no mount namespace can be made, glusterd runs as it is.
  *
  * <p>Traps: gluster refuses {@code localhost} and {@code 127.0.0.1} as a brick's host, and a brick's host must be
  * this node: any other loopback address is both, and needs no {@code /etc/hosts} entry. The brick sits on the root
@@ -161,7 +161,8 @@ public final class GlusterRig implements FaultRig {
         Path log = dir.resolve("glusterd.log");
         List<String> cmd = List.of(Tools.find("glusterd"), "-N", "-f", vol.toString(), "-l", log.toString());
         Path gsyncd = gsyncd();
-        if (gsyncd != null && Tools.find("unshare") != null) {
+        if (gsyncd != null && Tools.find("unshare") != null
+                && Sh.attempt(SHORT, "unshare", "-m", "--propagation", "private", "true").ok()) {
             Path standIn = dir.resolve("gsyncd-stand-in");
             Files.writeString(standIn, String.join("\n",
                     "#!/bin/sh",
@@ -177,13 +178,13 @@ public final class GlusterRig implements FaultRig {
             cmd = wrapped;
         }
         glusterd = Daemon.start("glusterd", dir.resolve("glusterd.out"), cmd);
-        long end = System.nanoTime() + 20_000_000_000L;
+        long end = System.nanoTime() + 45_000_000_000L; // without the stand-in, 20 s on a loaded machine
         while (true) {
             if (Files.exists(socket) && glusterAttempt("pool", "list").ok()) {
                 return;
             }
             if (!glusterd.alive() || System.nanoTime() > end) {
-                String why = glusterd.alive() ? "did not answer within 20 s" : "exited";
+                String why = glusterd.alive() ? "did not answer within 45 s" : "exited";
                 String words = glusterd.logTail() + "\n" + errors(log);
                 try {
                     glusterd.close();

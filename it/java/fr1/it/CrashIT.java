@@ -78,7 +78,8 @@ class CrashIT {
     @Test
     @Timeout(value = 30, unit = TimeUnit.MINUTES)
     void asyncPullAheadSurvivesSigkillAtAnyMoment() throws Exception {
-        crashLoop(List.of("-o", "async,write-behind-max=2,write-behind-bytes=64K"));
+        crashLoop(List.of("-o", "async,write-behind-max=2,write-behind-bytes=64K"),
+                Integer.getInteger("fr1.crash.pullahead.iterations", 2));
         assertTrue(behindSeen > 0, "the write-behind member never went behind: the test did not test pull-ahead");
     }
 
@@ -86,7 +87,10 @@ class CrashIT {
     private int behindSeen;
 
     private void crashLoop(List<String> mountOptions) throws Exception {
-        int iterations = Integer.getInteger("fr1.crash.iterations", 4);
+        crashLoop(mountOptions, Integer.getInteger("fr1.crash.iterations", 4));
+    }
+
+    private void crashLoop(List<String> mountOptions, int iterations) throws Exception {
         long seed = Long.getLong("fr1.crash.seed", System.nanoTime());
         System.out.println("CrashIT " + mountOptions + " seed=" + seed + " iterations=" + iterations
                 + " (replay with -Dfr1.crash.seed=" + seed + ")");

@@ -68,7 +68,8 @@ final class ArrayFactory {
             }
         }
         if (size < 0) {
-            throw new ArrayException("--size is required");
+            size = ImageSize.fromMembers(spec.members(), spec.spares(), spec.chunkSize(),
+                    spec.bitmapChunk()).size();
         }
         Layout layout;
         try {

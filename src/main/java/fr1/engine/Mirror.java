@@ -449,8 +449,6 @@ public final class Mirror implements Volume, Closeable {
 
     /** A one-line reason for a failure, without Java class names. */
     static String reason(Throwable e) {
-        String msg = e.getMessage();
-        String name = e.getClass().getSimpleName();
-        return msg == null ? name : (e instanceof java.nio.file.FileSystemException ? name + ": " + msg : msg);
+        return Reasons.of(e);
     }
 }

@@ -124,7 +124,7 @@ final class CreateCommand implements Callable<Integer> {
         ImageSize.Fit fit = size == null && from == null ? sizeFromMembers(members, spares, chunk, bits,
                 "--size is required when a member does not exist yet (%s does not; without --size the "
                         + "smallest member gives the size)") : null;
-        create(spec, fit != null ? fit.size() : size, chunk, bits, members, spares, force, from, fit);
+        create(spec, fit != null ? Long.valueOf(fit.size()) : size, chunk, bits, members, spares, force, from, fit);
         return ExitCodes.OK;
     }
 
@@ -144,7 +144,7 @@ final class CreateCommand implements Callable<Integer> {
                 a.chunkSize(), 0, a.where().replace("%", "%%") + "raiddev " + a.name().replace("%", "%%")
                         + " has no fr1-size and device %s does not exist: give fr1-size (the image size), or create "
                         + "the devices first (the smallest gives the size)") : null;
-        create(spec, fit != null ? fit.size() : a.size(), a.chunkSize(), 0, a.members(), a.spares(), force, from,
+        create(spec, fit != null ? Long.valueOf(fit.size()) : a.size(), a.chunkSize(), 0, a.members(), a.spares(), force, from,
                 fit);
         return ExitCodes.OK;
     }

@@ -168,6 +168,7 @@ public final class Mirror implements Volume, Closeable {
                 m.prevEvents = r.prevEvents();
                 m.prevGeneration = r.prevGeneration();
                 m.lastResyncChunks = r.lastResyncChunks();
+                m.lastKnownPath = r.path();
                 m.missed = r.missed().clone();
                 t.all().add(m);
             }
@@ -359,7 +360,7 @@ public final class Mirror implements Volume, Closeable {
             boolean degraded = false;
             boolean recovering = false;
             for (Member m : t.all()) {
-                list.add(new MirrorStatus.Member(m.index, m.path == null ? null : m.path.toString(), m.state.label(),
+                list.add(new MirrorStatus.Member(m.index, MemberPaths.shown(m), m.state.label(),
                         m.missed.getLongCardinality(), m.lastResyncChunks, m.reason,
                         options.async() && m.writeBehind, behind.lag(m.index), StatusRuns.of(m.missed)));
                 degraded |= m.state != MemberState.IN_SYNC && m.state != MemberState.SPARE;

@@ -24,24 +24,31 @@ import java.util.concurrent.Callable;
  * {@code fr1 create --config FILE [--array NAME]}.
  */
 @Command(name = "create", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
-        customSynopsis = {"fr1 create --size SIZE [--chunk-size SIZE] [--bitmap-chunk SIZE]",
+        customSynopsis = {"fr1 create [--size SIZE] [--chunk-size SIZE] [--bitmap-chunk SIZE]",
                 "           [--force] [--from IMAGE] [--spare PATH]... MEMBER...",
                 "fr1 create --config FILE [--array NAME] [--force] [--from IMAGE]"},
         description = {
                 "Create a new array: write fr1's metadata to every member (files are created and sized as needed). "
                         + "Each member holds the image at offset 0 and the metadata in a reserved area after it.",
                 "",
+                "Without --size (and --from), as raidtools2 does, the size comes from the smallest member (a "
+                        + "file's length, a block device's size; every member must exist): the largest multiple "
+                        + "of the chunk size that leaves room for the metadata, said in one line ('fr1: size "
+                        + "63.9M from the smallest member /dev/sdb1').",
+                "",
                 "Paths that already hold fr1 metadata or other data are refused unless --force is given. "
                         + "Spares get this array's metadata and stand by; when a member is removed, a spare takes "
                         + "its place with a full resync.",
                 "",
-                "With --config the members, spares, size (fr1-size) and chunk size come from a raidtab "
+                "With --config the members, spares, size (fr1-size, else from the smallest device) and chunk size "
+                        + "come from a raidtab "
                         + "('fr1 mkraid' is the same in raidtools2 form). When existing content is copied "
                         + "(--from), a progress bar shows on a terminal."},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  fr1 create --size 10G /data/a.img /nfs/b.img",
                 "  fr1 create --size 512M --chunk-size 1M /dev/sdb1 /mnt/nas/disk.img",
+                "  fr1 create /dev/sdb1 /dev/sdc1              # size from the smaller",
                 "  fr1 create --size 10G --spare /data/s.img /data/a.img /nfs/b.img",
                 "  fr1 create --from vm.img /nfs/b.img    # start from an existing image",
                 "  fr1 create --config /etc/fr1/vol.raidtab"})
@@ -58,7 +65,8 @@ final class CreateCommand implements Callable<Integer> {
 
     @Option(names = "--size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Size of the image: a number with an optional suffix K, M, G or T (binary, 1K = 1024), "
-                    + "a multiple of 4K. Required unless --from gives it.")
+                    + "a multiple of 4K. Default: the size of the --from image, else from the smallest member "
+                    + "(every member must exist then).")
     Long size;
 
     @Option(names = "--chunk-size", paramLabel = "SIZE", converter = SizeConverter.class,

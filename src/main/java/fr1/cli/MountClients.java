@@ -22,6 +22,10 @@ import java.util.function.Supplier;
  */
 final class MountClients {
 
+    /** What --help says of a MOUNTPOINT argument. */
+    static final String MOUNTPOINT_HELP = "Where the array is mounted, or the image's path in it (as /dev/md0 names "
+            + "an md array: /srv/vol/vol.img for the mount at /srv/vol).";
+
     private MountClients() {
     }
 

@@ -43,7 +43,7 @@ final class UmountCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    @Parameters(paramLabel = "MOUNTPOINT", description = MountClients.MOUNTPOINT_HELP)
     String mountpoint;
 
     @Override

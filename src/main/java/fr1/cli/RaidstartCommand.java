@@ -91,8 +91,10 @@ final class RaidstartCommand implements Callable<Integer> {
         int s = MountCommand.mount(parent.paths(), spec, a.mountPaths(), a.mountpoint(),
                 MountCommand.configOptions(tab, a, extra), false);
         if (s == ExitCodes.OK) {
-            spec.commandLine().getErr().println("fr1: started " + a.name() + " at " + a.mountpoint() + " ("
-                    + a.mountpoint().resolve(a.imageName()) + ")");
+            Path image = a.mountpoint().resolve(a.imageName());
+            spec.commandLine().getErr().println(image.toString().equals(a.name())
+                    ? "fr1: started " + image + " (mounted at " + a.mountpoint() + ")"
+                    : "fr1: started " + a.name() + " at " + a.mountpoint() + " (" + image + ")");
             spec.commandLine().getErr().flush();
         }
         return s;

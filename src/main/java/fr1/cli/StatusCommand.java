@@ -58,7 +58,7 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--map", description = "Add the dirty map: which regions each member that is not in sync misses.")
     boolean map;
 
-    @Parameters(paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    @Parameters(paramLabel = "MOUNTPOINT", description = MountClients.MOUNTPOINT_HELP)
     String mountpoint;
 
     @Override

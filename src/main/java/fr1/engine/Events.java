@@ -14,7 +14,7 @@ final class Events {
     }
 
     void emit(String name, Member m, String detail) {
-        emit(new EventListener.MirrorEvent(name, m.index, m.path == null ? null : m.path.toString(), detail));
+        emit(new EventListener.MirrorEvent(name, m.index, MemberPaths.shown(m), detail));
     }
 
     void emit(EventListener.MirrorEvent e) {

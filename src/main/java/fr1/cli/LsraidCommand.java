@@ -40,7 +40,8 @@ final class LsraidCommand implements Callable<Integer> {
     @Option(names = "--json", description = "A JSON array of the statuses as 'fr1 status --json' prints them.")
     boolean json;
 
-    @Parameters(arity = "0..*", paramLabel = "MOUNTPOINT", description = "Mountpoints (default: every running mount).")
+    @Parameters(arity = "0..*", paramLabel = "MOUNTPOINT", description = "Mountpoints, or the images' paths "
+            + "(default: every running mount).")
     List<String> mountpoints = new ArrayList<>();
 
     @Override

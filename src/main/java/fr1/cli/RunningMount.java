@@ -4,6 +4,7 @@ import fr1.control.ControlServer;
 import fr1.control.DaemonLock;
 import fr1.control.MetricsFile;
 import fr1.engine.Mirror;
+import fr1.engine.Reasons;
 import fr1.fuse.ImageMount;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,7 +92,7 @@ final class RunningMount implements AutoCloseable {
             try {
                 mirror.close();
             } catch (IOException | RuntimeException e) {
-                log.error("closing the array of {} failed: {}", mountpoint, e.toString());
+                log.error("closing the array of {} failed: {}", mountpoint, Reasons.withFile(e));
                 failure = collect(failure, e);
             }
         }
@@ -123,7 +124,7 @@ final class RunningMount implements AutoCloseable {
 
     private static IOException collect(IOException first, Exception e) {
         if (first == null) {
-            return e instanceof IOException io ? io : new IOException(e.toString(), e);
+            return e instanceof IOException io ? io : new IOException(Reasons.of(e), e);
         }
         first.addSuppressed(e);
         return first;

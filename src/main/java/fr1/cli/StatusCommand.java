@@ -75,7 +75,7 @@ final class StatusCommand implements Callable<Integer> {
             + "counters and latency and events by kind (see above).")
     boolean prometheus;
 
-    @Parameters(paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    @Parameters(paramLabel = "MOUNTPOINT", description = MountClients.MOUNTPOINT_HELP)
     String mountpoint;
 
     @Override

@@ -1,6 +1,7 @@
 package fr1.control;
 
 import fr1.engine.ArrayException;
+import fr1.engine.Reasons;
 import fr1.meta.CorruptMetadataException;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -238,7 +239,7 @@ public final class ControlServer implements Closeable {
             }
         } catch (IOException | ClosedSelectorException e) {
             if (accepting.get()) {
-                log.warn("control socket {}: stopped serving: {}", socket, e.toString());
+                log.warn("control socket {}: stopped serving: {}", socket, Reasons.withFile(e));
             }
         } finally {
             for (SelectionKey key : selector.keys()) {
@@ -349,10 +350,10 @@ public final class ControlServer implements Closeable {
         } catch (ArrayException | CorruptMetadataException e) {
             return error(ErrorCode.REFUSED, e.getMessage());
         } catch (IOException e) {
-            return error(ErrorCode.IO, e.getMessage() == null ? e.toString() : e.getMessage());
+            return error(ErrorCode.IO, Reasons.withFile(e));
         } catch (RuntimeException e) {
             log.error("control request '{}' failed", line, e);
-            return error(ErrorCode.INTERNAL, e.toString());
+            return error(ErrorCode.INTERNAL, "internal error: " + Reasons.of(e));
         }
     }
 
@@ -430,7 +431,7 @@ public final class ControlServer implements Closeable {
             ChannelIo.writeAll(ch, ByteBuffer.wrap(response.getBytes(StandardCharsets.UTF_8)),
                     ChannelIo.Deadline.after(requestTimeout));
         } catch (IOException e) {
-            log.debug("control socket {}: sending a reply: {}", socket, e.toString());
+            log.debug("control socket {}: sending a reply: {}", socket, Reasons.withFile(e));
         } finally {
             close(ch);
         }

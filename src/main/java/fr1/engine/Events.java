@@ -16,7 +16,7 @@ final class Events {
     /** The kinds {@link EventListener.MirrorEvent#name()} takes: counted from zero, so a first one shows as a rise. */
     static final List<String> KINDS = List.of("member-failed", "member-recovered", "member-added", "member-removed",
             "resync-started", "resync-finished", "split-brain", "probe-failed", "unclean-shutdown", "spare-activated",
-            "check-finished", "repair-finished");
+            "check-finished", "repair-finished", "behind", "caught-up", "chunks-unavailable");
     private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
 
     Events(EventListener listener) {
@@ -27,7 +27,7 @@ final class Events {
     }
 
     void emit(String name, Member m, String detail) {
-        emit(new EventListener.MirrorEvent(name, m.index, m.path == null ? null : m.path.toString(), detail));
+        emit(new EventListener.MirrorEvent(name, m.index, MemberPaths.shown(m), detail));
     }
 
     void emit(EventListener.MirrorEvent e) {

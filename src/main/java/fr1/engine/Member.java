@@ -31,6 +31,8 @@ final class Member {
 
     // ---- guarded by Members.lock (path is also volatile: events and logs read it without the lock)
     volatile Path path;
+    /** The path the metadata last knew it by (shown while {@link #path} is null), or null. */
+    volatile String lastKnownPath;
     /** The path canonicalised (links resolved) when the member was attached or assembled: commands naming it by
      *  path are matched against this, never by touching the member's file system again. */
     Path canonical;
@@ -62,6 +64,8 @@ final class Member {
     private volatile int epoch;
     /** Chunks written to it whose force has not succeeded yet: what it may lose if it fails now. */
     final Unflushed unflushed;
+    /** Async mode: what it lacks beyond its write-behind queue, and its pull-ahead mode. */
+    final Lagging lagging;
     /** Data I/O counters for monitoring (FanOut and WriteBehind count into them). */
     final IoStats ioStats = new IoStats();
     /** Recent I/O latency (exponentially weighted), for choosing where to read and what to call inline. */
@@ -76,6 +80,7 @@ final class Member {
         this.index = index;
         this.uuid = uuid;
         this.unflushed = new Unflushed(chunks);
+        this.lagging = new Lagging(chunks);
     }
 
     int epoch() {

@@ -256,7 +256,8 @@ final class CatchUp implements AutoCloseable {
                     return;
                 }
                 if (buf == null || buf.capacity() < len) {
-                    buf = ByteBuffer.allocateDirect(runChunks * layout.chunkSize());
+                    // Page-aligned: a slow member takes it with O_DIRECT (Storage.writeBulk).
+                    buf = ByteBuffer.allocateDirect(runChunks * layout.chunkSize() + 4096).alignedSlice(4096);
                 }
                 buf.clear().limit(len);
                 boolean ok;
@@ -414,7 +415,7 @@ final class CatchUp implements AutoCloseable {
                 }
                 if (readError == null) {
                     try {
-                        fanOut.one(to, x -> x.storage().writeFully(buf.duplicate(), off));
+                        fanOut.one(to, x -> x.storage().writeBulk(buf.duplicate(), off));
                     } catch (IOException e) {
                         lag.lacks.set(first, last);
                         lag.copying.clear(first, last);

@@ -393,7 +393,7 @@ final class Resync implements AutoCloseable {
                     try {
                         fanOut.one(to, s -> {
                             long t0 = System.nanoTime();
-                            s.storage().writeFully(buf.duplicate(), off);
+                            s.storage().writeBulk(buf.duplicate(), off);
                             job.observeWrite(System.nanoTime() - t0, len);
                         });
                     } catch (IOException e) {
@@ -446,7 +446,8 @@ final class Resync implements AutoCloseable {
         /** {@code len} bytes to read into; allocated as large as runs are lately (allocating zeroes it). */
         ByteBuffer get(int len, int max) {
             if (buf == null || buf.capacity() < len) {
-                buf = ByteBuffer.allocateDirect(Math.max(len, Math.min(2 * len, max)));
+                // Page-aligned: a slow member takes it with O_DIRECT (Storage.writeBulk).
+                buf = ByteBuffer.allocateDirect(Math.max(len, Math.min(2 * len, max)) + 4096).alignedSlice(4096);
             }
             return buf.clear().limit(len);
         }

@@ -54,4 +54,13 @@ public interface Storage extends Closeable {
             pos += n;
         }
     }
+
+    /**
+     * Writes all of {@code src}, a large copy (resync, catch-up): where the member is slow per call, an
+     * implementation may take a path that sends the pieces of one large write in parallel (O_DIRECT on FUSE, NFS,
+     * nbd). Same result as {@link #writeFully}; the default is that.
+     */
+    default void writeBulk(ByteBuffer src, long position) throws IOException {
+        writeFully(src, position);
+    }
 }

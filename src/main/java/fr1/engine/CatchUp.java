@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * (copies would only queue behind it before). A job's copiers (as many as {@link Resync} would use toward that
  * member) take runs of lacking chunks in ascending order, each up to {@link Resync#MAX_RUN_BYTES}, bridging gaps
  * of held chunks when a call to the member costs more than moving them (a slow member is slow per call, not per
- * byte). Claimed chunks are marked {@link Lagging#copying} at once, so no two copies of a chunk are ever in flight.
+ * byte). A job's claimed chunks are its own ({@code claimed}), so no two copies of a chunk are ever in flight; a
+ * chunk is in {@link Lagging#copying} from when its copy took the stripes and read the source until the member has
+ * it, so a writer holding the stripes that sees it knows the copy runs without them and ends on its own.
  * Copies are paced as a resync is ({@code resync-min} while foreground I/O goes on, {@code resync-max} when idle):
  * the writers come first; the recovery point shows what that costs, and {@code max-lag} bounds it.
  *
@@ -173,7 +175,10 @@ final class CatchUp implements AutoCloseable {
         final int runChunks;
         final long started = clock.nanoTime();
         final AtomicLong copied = new AtomicLong();
-        private final List<Thread> copiers = new ArrayList<>();
+        /** Started in full before anyone looks (busy() reads it from another thread). */
+        private volatile List<Thread> copiers = List.of();
+        /** Chunks of the runs this job's copiers hold. Guarded by this. */
+        private final ChunkBits claimed = new ChunkBits(layout.chunks());
         /** Paced as a resync (resync-min while foreground I/O goes on, resync-max when idle): one at a time. */
         private final Throttle throttle = throttles.newThrottle();
         // Guarded by this.
@@ -201,10 +206,13 @@ final class CatchUp implements AutoCloseable {
 
         void start() {
             LOG.info("catch-up of {} started: {} chunks", target.describe(), target.lagging.chunks());
+            List<Thread> started = new ArrayList<>(depth);
             for (int i = 0; i < depth; i++) {
-                copiers.add(Thread.ofPlatform().daemon().name("fr1-catchup-" + target.index + "-" + i)
-                        .start(this::copier));
+                started.add(Thread.ofPlatform().daemon().name("fr1-catchup-" + target.index + "-" + i)
+                        .unstarted(this::copier));
             }
+            copiers = List.copyOf(started);
+            started.forEach(Thread::start);
         }
 
         boolean ended() {
@@ -276,6 +284,7 @@ final class CatchUp implements AutoCloseable {
                     buf = null;
                 }
                 synchronized (this) {
+                    claimed.clear(run.first(), run.last());
                     inFlight--;
                     if (run.optimistic()) {
                         optimistic--;
@@ -318,13 +327,13 @@ final class CatchUp implements AutoCloseable {
             int last = first;
             while (last + 1 < layout.chunks() && last + 1 - first < runChunks) {
                 int n = lag.lacks.next(last + 1);
-                if (n < 0 || n - last - 1 > gap || n - first + 1 > runChunks || lag.copying.any(last + 1, n)) {
+                if (n < 0 || n - last - 1 > gap || n - first + 1 > runChunks || claimed.any(last + 1, n)) {
                     break;
                 }
                 last = n;
             }
             boolean opt = lag.mode() == Lagging.Mode.BEHIND;
-            lag.copying.set(first, last);
+            claimed.set(first, last);
             cursor = last + 1;
             inFlight++;
             if (opt) {
@@ -336,8 +345,8 @@ final class CatchUp implements AutoCloseable {
         /** The first lacking chunk at or after {@code from} not being copied, or -1. */
         private int next(Lagging lag, int from) {
             int c = lag.lacks.next(from);
-            while (c >= 0 && lag.copying.get(c)) {
-                int free = lag.copying.nextClear(c);
+            while (c >= 0 && claimed.get(c)) {
+                int free = claimed.nextClear(c);
                 c = free >= layout.chunks() ? -1 : lag.lacks.next(free);
             }
             return c;
@@ -386,24 +395,23 @@ final class CatchUp implements AutoCloseable {
             boolean locked = true;
             try {
                 if (!behind.awaitQueued(target.index, first, last, timeoutNanos * 2)) {
-                    lag.copying.clear(first, last);
                     stop();
                     return false;
                 }
                 Topology t = members.topology();
                 to = t.get(target.index);
                 if (to.epoch() != epoch || !to.inSync()) {
-                    lag.copying.clear(first, last);
                     stop();
                     return false;
                 }
                 source = source(t, first, last);
                 if (source == null) {
-                    lag.copying.clear(first, last);
                     awaitSource();
                     return false;
                 }
-                // From here the run's chunks are in 'copying' only: a write from now on records them again.
+                // From here the run's chunks are in 'copying' (set first: never neither): a write from now on
+                // records them again.
+                lag.copying.set(first, last);
                 lag.lacks.clear(first, last);
                 try {
                     fanOut.one(source, x -> x.storage().readFully(buf.duplicate(), off));

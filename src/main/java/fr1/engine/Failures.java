@@ -167,7 +167,7 @@ final class Failures {
      * they are copied from. Returns how many.
      */
     private long strandChunks(Members.Table t, Member m) {
-        RoaringBitmap none = null;
+        java.util.List<Member> left = new java.util.ArrayList<>();
         for (Member o : t.all()) {
             if (o == m || o.state != MemberState.IN_SYNC) {
                 continue;
@@ -175,15 +175,10 @@ final class Failures {
             if (!o.writeBehind) {
                 return 0;
             }
-            RoaringBitmap lacks = o.lagging.lacks.toBitmap();
-            lacks.or(o.lagging.copying.toBitmap());
-            if (none == null) {
-                none = lacks;
-            } else {
-                none.and(lacks);
-            }
+            left.add(o);
         }
-        if (none == null || none.isEmpty()) {
+        RoaringBitmap none = Lagging.lackedByAll(left);
+        if (left.isEmpty() || none.isEmpty()) {
             return 0;
         }
         m.missed.andNot(none);

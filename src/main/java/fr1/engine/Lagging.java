@@ -156,4 +156,19 @@ final class Lagging {
         mode = Mode.STREAMING;
         entered = false;
     }
+
+    /** Chunks every one of {@code members} lacks (recorded or being copied): none of them holds their data. */
+    static org.roaringbitmap.RoaringBitmap lackedByAll(Iterable<Member> members) {
+        org.roaringbitmap.RoaringBitmap all = null;
+        for (Member m : members) {
+            org.roaringbitmap.RoaringBitmap lacks = m.lagging.lacks.toBitmap();
+            lacks.or(m.lagging.copying.toBitmap());
+            if (all == null) {
+                all = lacks;
+            } else {
+                all.and(lacks);
+            }
+        }
+        return all == null ? new org.roaringbitmap.RoaringBitmap() : all;
+    }
 }

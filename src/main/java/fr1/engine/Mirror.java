@@ -387,20 +387,16 @@ public final class Mirror implements Volume, Closeable {
 
     /** Chunks no in-sync member holds (every synchronous member failed while write-behind members lacked them). */
     private MirrorStatus.Unavailable unavailable(Members.Table t) {
-        org.roaringbitmap.RoaringBitmap none = null;
+        List<Member> inSync = new ArrayList<>();
         for (Member m : t.all()) {
-            if (m.state != MemberState.IN_SYNC) {
-                continue;
-            }
-            org.roaringbitmap.RoaringBitmap lacks = m.lagging.lacks.toBitmap();
-            lacks.or(m.lagging.copying.toBitmap());
-            if (none == null) {
-                none = lacks;
-            } else {
-                none.and(lacks);
+            if (m.state == MemberState.IN_SYNC) {
+                if (m.lagging.holdsAll()) {
+                    return MirrorStatus.Unavailable.NONE; // the usual case: someone holds everything
+                }
+                inSync.add(m);
             }
         }
-        long n = none == null ? 0 : none.getLongCardinality();
+        long n = inSync.isEmpty() ? 0 : Lagging.lackedByAll(inSync).getLongCardinality();
         return n == 0 ? MirrorStatus.Unavailable.NONE : new MirrorStatus.Unavailable(n, failures.currentDataOn());
     }
 

@@ -164,6 +164,18 @@ final class WritePath {
      */
     private void checkAvailable(Topology.Slot[] targets, long offset, int len, int first, int last)
             throws IOException {
+        // A catch-up copy that released its stripes (it began while the member was behind) may still be on its way
+        // to a member that now takes writes synchronously: it carries data older than this write. Let it land
+        // first; it ends within its deadline, and it needs none of the stripes this write holds.
+        long deadline = System.nanoTime() + 2 * timeoutNanos;
+        for (Topology.Slot s : targets) {
+            while (s.member().lagging.copying.any(first, last)) {
+                if (System.nanoTime() > deadline) {
+                    throw new NoCurrentMemberException("a copy to member " + s.index() + " did not end in time");
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            }
+        }
         for (int c : new int[] {first, last}) {
             if (covers(offset, len, c)) {
                 continue;

@@ -221,6 +221,50 @@ class CatchUpTest {
         });
     }
 
+    /**
+     * A copy that began while the member was behind runs without its stripes. If the synchronous member fails
+     * meanwhile, the write-behind member takes writes synchronously: a write to the chunk being copied must land
+     * after that copy (older data), or the member would serve the copy's stale data. The race is checked to happen.
+     */
+    @Test
+    void aWriteToAPromotedMemberLandsAfterACopyInFlightToTheSameChunk() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            TestArray t = new TestArray(dir, 2, SIZE, CHUNK);
+            long c7 = 7L * CHUNK;
+            int behind;
+            try (Mirror m = t.open(t.paths, async(2, Duration.ofSeconds(5)))) {
+                behind = HazardsTest.writeBehindIndex(m);
+                int sync = 1 - behind;
+                FaultyStorage f = t.fault(behind);
+                m.catchUp().hold(true);
+                f.set(Fault.HANG);
+                m.write(ByteBuffer.wrap(HazardsTest.fill(1)), 0);
+                m.write(ByteBuffer.wrap(HazardsTest.fill(2)), CHUNK);
+                m.write(ByteBuffer.wrap(HazardsTest.fill(0x7A)), c7);
+                for (int i = 0; i < 100; i++) { // enough that the member stays behind while copying
+                    m.write(ByteBuffer.wrap(HazardsTest.fill(i)), (200L + 2 * i) * CHUNK);
+                }
+                f.delayNextWriteAt(c7, 1500);
+                f.set(Fault.NONE);
+                m.catchUp().hold(false);
+                HazardsTest.await(() -> inFlightAt(f, c7), Duration.ofSeconds(20),
+                        () -> "the copy of chunk 7 on its way: " + m.status());
+                m.fail(String.valueOf(sync));
+                boolean raced = inFlightAt(f, c7);
+                m.write(ByteBuffer.wrap(HazardsTest.fill(0x7C)), c7);
+                assertTrue(raced, "the copy was still in flight when the synchronous member failed");
+                ByteBuffer back = ByteBuffer.allocate(CHUNK);
+                m.read(back, c7);
+                assertArrayEquals(HazardsTest.fill(0x7C), back.array(), "the write, not the copy's older data");
+            }
+            ByteBuffer b = ByteBuffer.allocate(CHUNK);
+            try (var ch = java.nio.channels.FileChannel.open(t.paths.get(behind))) {
+                ch.read(b, c7);
+            }
+            assertArrayEquals(HazardsTest.fill(0x7C), b.array(), "the member holds the write");
+        });
+    }
+
     /** A whole-chunk write makes an unavailable chunk available again. */
     @Test
     void aWholeChunkWriteMakesAnUnavailableChunkAvailable() {

@@ -12,7 +12,7 @@ import java.util.Map;
  * {"mountpoint":"/mnt/x",
  *  "array":{"uuid":..,"size":..,"chunkSize":..,"events":..,"state":".."},
  *  "members":[{"index":0,"path":"..","state":"in_sync","missedChunks":0,"lastResyncChunks":0,"reason":null,
- *              "writeBehind":false,"lagWrites":0,
+ *              "writeBehind":false,"lagWrites":0,"allocatedBytes":-1,
  *              "lag":{"mode":"none|streaming|behind|catching-up","writes":0,"bytes":0,"chunks":0,
  *                     "recoveryPointMs":0},
  *              "missedRuns":[[start,length],...]}],
@@ -51,7 +51,8 @@ public final class StatusJson {
                     .name("lastResyncChunks").value(m.lastResyncChunks())
                     .name("reason").value(m.reason())
                     .name("writeBehind").value(m.writeBehind())
-                    .name("lagWrites").value(m.lagWrites());
+                    .name("lagWrites").value(m.lagWrites())
+                    .name("allocatedBytes").value(m.allocatedBytes());
             MirrorStatus.Lag lag = m.lag();
             w.name("lag").beginObject()
                     .name("mode").value(lag.mode())
@@ -121,7 +122,8 @@ public final class StatusJson {
                 members.add(new MirrorStatus.Member((int) num(m, "index"), (String) m.get("path"),
                         (String) m.get("state"), num(m, "missedChunks"), num(m, "lastResyncChunks"),
                         (String) m.get("reason"), m.get("writeBehind") instanceof Boolean b && b,
-                        m.containsKey("lagWrites") ? (int) num(m, "lagWrites") : 0, runs, lag));
+                        m.containsKey("lagWrites") ? (int) num(m, "lagWrites") : 0, runs, lag,
+                        m.containsKey("allocatedBytes") ? num(m, "allocatedBytes") : -1));
             }
             Map<?, ?> r = (Map<?, ?>) root.get("resync");
             MirrorStatus.Resync resync = new MirrorStatus.Resync(bool(r, "active"), (int) num(r, "member"),

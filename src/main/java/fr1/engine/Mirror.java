@@ -79,6 +79,8 @@ public final class Mirror implements Volume, Closeable {
     private final Resync resync;
     private final Scrub scrub;
     private final Housekeeper housekeeper;
+    private final Discards discards;
+    private final Holes holes;
 
     private Mirror(Layout layout, UUID arrayUuid, MirrorOptions options, StorageOpener opener, RoaringBitmap dirty,
                    Clock clock) {
@@ -111,6 +113,8 @@ public final class Mirror implements Volume, Closeable {
         this.scrub = new Scrub(layout, members, locks, fanOut, behind, failures, events, throttles.newThrottle());
         this.housekeeper = new Housekeeper(members, writes, wib, behind, locks, STRIPES, failures, meta, clock,
                 options.quietPeriod().toMillis(), timeout);
+        this.discards = new Discards(layout, members, locks, wib, fanOut, behind, failures, meta, throttles, timeout);
+        this.holes = new Holes(layout.size(), members, fanOut);
     }
 
     // ---------------------------------------------------------------- create and open
@@ -282,6 +286,22 @@ public final class Mirror implements Volume, Closeable {
         writes.flush();
     }
 
+    /** A discard (punch-hole, or zero-range): a write of zeros that frees the members' space (see {@link Discards}). */
+    @Override
+    public void discard(long offset, long length, boolean zeroRange) throws IOException {
+        discards.discard(offset, length, zeroRange);
+    }
+
+    @Override
+    public long seekData(long offset) {
+        return holes.seekData(offset);
+    }
+
+    @Override
+    public long seekHole(long offset) {
+        return holes.seekHole(offset);
+    }
+
     // ---------------------------------------------------------------- member commands
 
     /** Marks a member faulty (by path or index), as if it had failed. */
@@ -354,7 +374,7 @@ public final class Mirror implements Volume, Closeable {
     // ---------------------------------------------------------------- status
 
     public MirrorStatus status() {
-        return members.read(t -> {
+        return holes.withAllocated(members.read(t -> {
             List<MirrorStatus.Member> list = new ArrayList<>();
             boolean degraded = false;
             boolean recovering = false;
@@ -369,7 +389,7 @@ public final class Mirror implements Volume, Closeable {
             MirrorStatus.Resync rs = resync.status();
             return new MirrorStatus(arrayUuid.toString(), layout.size(), layout.chunkSize(), t.events(), state,
                     List.copyOf(list), rs, scrub.status());
-        });
+        }));
     }
 
     /** Write-intent bitmap commits so far (for tests and benchmarks). */

@@ -32,6 +32,8 @@ public final class ChecksumWriter implements AutoCloseable {
     private final List<String> order = new ArrayList<>();
     private final AtomicReference<Throwable> error = new AtomicReference<>();
     private volatile boolean stop;
+    private volatile boolean paused;
+    private volatile boolean idle;
     private volatile long files;
     private volatile long maxLatencyNanos;
     private Thread thread;
@@ -51,6 +53,11 @@ public final class ChecksumWriter implements AutoCloseable {
         long n = 0;
         try {
             while (!stop) {
+                while (paused && !stop) {
+                    idle = true;
+                    Thread.sleep(5);
+                }
+                idle = false;
                 long t0 = System.nanoTime();
                 if (n % 5 == 4 && !order.isEmpty()) {
                     rewrite(order.get(rnd.nextInt(order.size())));
@@ -148,6 +155,34 @@ public final class ChecksumWriter implements AutoCloseable {
             Thread.sleep(20);
         }
         assertNoError(when);
+    }
+
+    /**
+     * Holds the writer between two files (so nothing more is written through it until {@link #resume()}); returns
+     * once the file in progress is acknowledged.
+     */
+    public void pause() throws InterruptedException {
+        paused = true;
+        long end = System.nanoTime() + 60_000_000_000L;
+        while (!idle) {
+            assertNoError("while pausing");
+            if (thread == null || !thread.isAlive() || System.nanoTime() > end) {
+                throw new AssertionError("the writer did not pause within 60 s (after " + files + " files)");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Lets a paused writer go on; returns once it has (so a later {@link #pause()} waits for it again). */
+    public void resume() throws InterruptedException {
+        paused = false;
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (idle && thread != null && thread.isAlive() && !stop) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("the writer did not resume within 10 s");
+            }
+            Thread.sleep(5);
+        }
     }
 
     /** Stops the thread and waits for its last file. */

@@ -44,6 +44,14 @@ public final class NbdRig implements FaultRig {
 
     /** Starts nbdfuse + nbdkit on a sparse backing file of {@code exportSize} bytes under {@code base}. */
     public static NbdRig start(Path base, long exportSize, Kind kind) throws IOException {
+        return start(base, exportSize, kind, null);
+    }
+
+    /**
+     * As {@link #start(Path, long, Kind)}, every write delayed by {@code delayWrite} (nbdkit's delay filter, e.g.
+     * "20ms"): a member far away, slow per call.
+     */
+    public static NbdRig start(Path base, long exportSize, Kind kind, String delayWrite) throws IOException {
         Tools.require("nbdkit", "nbdfuse", "fusermount3");
         NbdRig r = new NbdRig(Files.createDirectories(base.resolve("nbd-rig")));
         Path back = r.dir.resolve("back.img");
@@ -52,7 +60,14 @@ public final class NbdRig implements FaultRig {
         }
         Files.createDirectories(r.mnt);
         List<String> cmd = new ArrayList<>(List.of("nbdfuse", r.mnt.toString(), "--command", "nbdkit", "-s",
-                "--filter=error", "--filter=pause", "file", back.toString()));
+                "--filter=error", "--filter=pause"));
+        if (delayWrite != null) {
+            cmd.add("--filter=delay");
+        }
+        cmd.addAll(List.of("file", back.toString()));
+        if (delayWrite != null) {
+            cmd.add("delay-write=" + delayWrite);
+        }
         String t = r.trigger.toString();
         cmd.addAll(switch (kind) {
             case EIO -> List.of("error=EIO", "error-rate=100%", "error-file=" + t);

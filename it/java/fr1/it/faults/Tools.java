@@ -50,6 +50,8 @@ public final class Tools {
             case "/usr/sbin/sshd", "sshd" -> "openssh-server";
             case "ssh-keygen", "ssh" -> "openssh-client";
             case "nft" -> "nftables";
+            case "glusterd", "gluster", "glusterfsd" -> "glusterfs-server";
+            case "glusterfs" -> "glusterfs-client";
             case "mkfs.ext4", "fsck.ext4" -> "e2fsprogs";
             case "losetup", "mount", "umount" -> "util-linux / mount";
             case "fusermount3" -> "fuse3";

@@ -21,7 +21,9 @@ import java.util.Set;
  * probe-interval=D first wait before a faulty member is probed again; doubles up to 30s (default 1s)
  * async            acknowledge writes once the members that are not write-behind have them
  * write-behind=P[:P] with async: the members that may lag (default: all but the fastest at mount)
- * write-behind-max=N with async: queued writes per lagging member before writes wait (default 256)
+ * write-behind-max=N with async: queued writes per lagging member before it goes behind (default 256)
+ * write-behind-bytes=SIZE with async: queued bytes per lagging member before it goes behind (default 64M)
+ * max-lag=D        with async: slow writes so no write-behind member's recovery point passes D (default: none)
  * fsync=all        fsync also waits for write-behind members (default: only the others)
  * event-cmd=PROG   run PROG on every state change (as mdadm --monitor --program)
  * resync-min=N     resync/check speed kept up while other I/O goes on, MiB/s (md's speed_limit_min; default 16)
@@ -49,6 +51,8 @@ final class MountOptions {
     private boolean async;
     private List<Path> writeBehind = List.of();
     private Integer writeBehindMax;
+    private Long writeBehindBytes;
+    private Duration maxLag;
     private boolean fsyncAll;
     private String eventCmd;
     private Long resyncMin;
@@ -104,6 +108,8 @@ final class MountOptions {
             case "write-behind", "write_behind" -> writeBehind = Arrays.stream(need(key, value).split(":"))
                     .filter(s -> !s.isEmpty()).map(s -> Path.of(s).toAbsolutePath().normalize()).toList();
             case "write-behind-max", "write_behind_max" -> writeBehindMax = count(key, need(key, value));
+            case "write-behind-bytes", "write_behind_bytes" -> writeBehindBytes = bytes(key, need(key, value));
+            case "max-lag", "max_lag" -> maxLag = timeout(key, need(key, value));
             case "fsync" -> {
                 String v = need(key, value);
                 if (!v.equals("all") && !v.equals("sync")) {
@@ -134,6 +140,9 @@ final class MountOptions {
         if (!writeBehind.isEmpty() && !async) {
             throw new IllegalArgumentException("mount option 'write-behind' needs 'async'");
         }
+        if (maxLag != null && !async) {
+            throw new IllegalArgumentException("mount option 'max-lag' needs 'async'");
+        }
         if (resyncMin != null || resyncMax != null) {
             long max = resyncMax != null ? resyncMax : o.resyncMaxBps();
             long min = resyncMin != null ? resyncMin : o.resyncMinBps();
@@ -148,6 +157,12 @@ final class MountOptions {
         }
         if (async) {
             o = o.withAsync(writeBehind, writeBehindMax != null ? writeBehindMax : o.writeBehindMax(), fsyncAll);
+            if (writeBehindBytes != null) {
+                o = o.withWriteBehindBytes(writeBehindBytes);
+            }
+            if (maxLag != null) {
+                o = o.withMaxLag(maxLag);
+            }
         } else if (fsyncAll) {
             o = o.withFsyncAll(true);
         }
@@ -243,6 +258,19 @@ final class MountOptions {
             // Reported below with the option named.
         }
         throw new IllegalArgumentException("mount option '" + key + "=" + v + "': expected a number from 1 to 1048576");
+    }
+
+    private static long bytes(String key, String v) {
+        long n;
+        try {
+            n = Sizes.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("mount option '" + key + "': " + e.getMessage());
+        }
+        if (n < 4096) {
+            throw new IllegalArgumentException("mount option '" + key + "=" + v + "': must be at least 4K");
+        }
+        return n;
     }
 
     private static Duration timeout(String key, String v) {

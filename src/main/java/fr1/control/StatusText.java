@@ -51,7 +51,21 @@ public final class StatusText {
             if (m.writeBehind()) {
                 out.append(" write-behind lag ").append(m.lagWrites()).append(m.lagWrites() == 1 ? " write" : " writes");
             }
+            MirrorStatus.Lag lag = m.lag();
+            if (!"none".equals(lag.mode()) && (!"streaming".equals(lag.mode()) || !lag.current())) {
+                out.append(' ').append(lag.mode());
+                if (!lag.current()) {
+                    out.append(": lacks ").append(lag.writes()).append(lag.writes() == 1 ? " write" : " writes")
+                            .append(" (").append(Units.human(lag.bytes())).append("), recovery point ")
+                            .append(Units.seconds(lag.recoveryPointMillis()));
+                }
+            }
             out.append('\n');
+        }
+        if (s.unavailable().chunks() > 0) {
+            out.append(INDENT).append(s.unavailable().chunks()).append(" chunks unavailable: their current data is on ")
+                    .append(s.unavailable().currentDataOn() >= 0 ? "member " + s.unavailable().currentDataOn()
+                            : "a failed member").append("; reads of them fail until it is back\n");
         }
         if (s.resync().active()) {
             out.append(INDENT).append(progressLine(s)).append('\n');

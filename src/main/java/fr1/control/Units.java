@@ -61,4 +61,16 @@ public final class Units {
         return h > 0 ? String.format(Locale.ROOT, "%d:%02d:%02d", h, m, sec)
                 : String.format(Locale.ROOT, "%d:%02d", m, sec);
     }
+
+    /** A duration in milliseconds as {@code 850ms}, {@code 2.4s} or {@code 3m05s}. */
+    public static String seconds(long millis) {
+        if (millis < 1000) {
+            return millis + "ms";
+        }
+        if (millis < 60_000) {
+            return String.format(java.util.Locale.ROOT, "%.1fs", millis / 1000.0);
+        }
+        long s = millis / 1000;
+        return String.format(java.util.Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    }
 }

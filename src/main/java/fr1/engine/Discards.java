@@ -2,6 +2,7 @@ package fr1.engine;
 
 import fr1.meta.Layout;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -14,7 +15,12 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Write-behind members (async mode) are punched synchronously too, after the writes already queued to them for
  * the same stripes have landed (a queued older write must not land on the hole). A discard is rare and cheap, so
- * it is not worth a queue of its own.
+ * it is not worth a queue of its own. A write-behind member that is behind, or lacks some of the chunks (recorded,
+ * or being copied by {@link CatchUp}), is not punched: the discard is recorded for it as a write it could not take
+ * (as {@link WritePath} does when its queue is full), and the catch-up copies the zeros (as holes) later.
+ *
+ * <p>While a write-behind member stands in for failed synchronous ones ({@link Topology#promoted()}), a discard is
+ * written as zeros through {@link WritePath}, which knows which chunks may be written then.
  *
  * <p>A long range is discarded a {@link #SEGMENT} at a time, each one a write of its own: a member that has no holes
  * gets zeros written, and each call must end within io-timeout.
@@ -33,10 +39,18 @@ final class Discards {
     private final Failures failures;
     private final MetaWriter meta;
     private final Throttles throttles;
+    private final Clock clock;
+    private final Writer zeros;
     private final long timeoutNanos;
 
+    /** Where a discard goes as zeros when it cannot be a punch: {@link WritePath#write}. */
+    @FunctionalInterface
+    interface Writer {
+        void write(ByteBuffer src, long offset) throws IOException;
+    }
+
     Discards(Layout layout, Members members, StripeLocks locks, WriteIntent wib, FanOut fanOut, WriteBehind behind,
-             Failures failures, MetaWriter meta, Throttles throttles, long timeoutNanos) {
+             Failures failures, MetaWriter meta, Throttles throttles, Clock clock, Writer zeros, long timeoutNanos) {
         this.layout = layout;
         this.members = members;
         this.locks = locks;
@@ -46,6 +60,8 @@ final class Discards {
         this.failures = failures;
         this.meta = meta;
         this.throttles = throttles;
+        this.clock = clock;
+        this.zeros = zeros;
         this.timeoutNanos = timeoutNanos;
     }
 
@@ -77,8 +93,14 @@ final class Discards {
         long failSeq;
         StripeLocks.Held held = locks.lock(first, last);
         try {
-            wib.markDirty(first, last);
             Topology t = members.topology();
+            if (t.promoted()) {
+                held.unlock();
+                held = null;
+                writeZeros(offset, len);
+                return;
+            }
+            wib.markDirty(first, last);
             failSeq = t.failSeq();
             for (Topology.Slot s : t.faulty()) {
                 members.addMissed(s.member(), first, last);
@@ -92,7 +114,14 @@ final class Discards {
             }
             long deadline = System.nanoTime() + 2 * timeoutNanos;
             for (Topology.Slot s : lagging) {
-                if (awaitQueued(s.index(), first, last, deadline)) {
+                Lagging lag = s.member().lagging;
+                if (lag.mode() == Lagging.Mode.BEHIND || lag.lacksAny(first, last)) {
+                    lag.enterBehind();
+                    lag.record(first, last, clock.nanoTime());
+                    if (s.member().epoch() != s.epoch()) {
+                        members.addMissed(s.member(), first, last);
+                    }
+                } else if (behind.awaitQueued(s.index(), first, last, Math.max(0, deadline - System.nanoTime()))) {
                     targets[n++] = s;
                 } else {
                     failing.add(failures.failLater(s, "discard: its queued writes did not land in time", first,
@@ -116,7 +145,9 @@ final class Discards {
                 }
             }
         } finally {
-            held.unlock();
+            if (held != null) {
+                held.unlock();
+            }
         }
         for (CompletableFuture<Boolean> f : failing) {
             try {
@@ -132,19 +163,13 @@ final class Discards {
         }
     }
 
-    /**
-     * Waits (the stripes held, so nothing new is queued to them) until no write queued to member {@code index}
-     * touches chunks first..last. False if the deadline passed first.
-     */
-    private boolean awaitQueued(int index, int first, int last, long deadline) {
-        while (behind.laggingOn(index, first, last)) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
-            }
-            // Returns when the member's queue empties, or after at most a millisecond: then look at our stripes again.
-            behind.drain(index, Math.min(left, 1_000_000));
+    /** The discard as written zeros, a megabyte at a time, each a write of its own. */
+    private void writeZeros(long offset, long len) throws IOException {
+        long pos = offset;
+        while (pos < offset + len) {
+            int n = (int) Math.min(fr1.io.Storage.ZEROS.capacity(), offset + len - pos);
+            zeros.write(fr1.io.Storage.ZEROS.duplicate().limit(n), pos);
+            pos += n;
         }
-        return true;
     }
 }

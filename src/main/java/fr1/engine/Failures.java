@@ -28,6 +28,8 @@ final class Failures {
     private final Listener listener;
     private final boolean async;
     private final long drainNanos;
+    /** The synchronous member that held the current data of the unavailable chunks when it failed, or -1. */
+    private volatile int currentDataOn = -1;
 
     Failures(Members members, MetaWriter meta, WriteBehind behind, Events events, Listener listener, boolean async,
              long ioTimeoutNanos) {
@@ -103,6 +105,7 @@ final class Failures {
             behind.drain(-1, drainNanos);
         }
         boolean[] last = {false};
+        long[] unavailable = {0};
         boolean changed = members.mutate(t -> {
             if (m.epoch() != epoch) {
                 return false;
@@ -126,6 +129,13 @@ final class Failures {
             m.missed.or(m.unflushed.atRisk());
             m.missed.or(m.pendingMissed);
             m.pendingMissed = new RoaringBitmap();
+            // A write-behind member that fails while behind misses every chunk it lacks.
+            m.missed.or(m.lagging.lacks.takeAll());
+            m.missed.or(m.lagging.copying.toBitmap());
+            m.lagging.reset();
+            if (async && !m.writeBehind) {
+                unavailable[0] = strandChunks(t, m);
+            }
             t.missedChanged();
             return true;
         });
@@ -138,10 +148,56 @@ final class Failures {
         listener.failed(m);
         LOG.warn("{} failed: {}", m.describe(), why);
         events.emit("member-failed", m, why);
+        if (unavailable[0] > 0) {
+            String detail = unavailable[0] + " chunks are unavailable: their current data is on " + m.describe()
+                    + ", which failed; reads of them fail until it is back";
+            LOG.error(detail);
+            events.emit(new EventListener.MirrorEvent("chunks-unavailable", -1, null, detail));
+        }
         if (persist) {
             meta.persist();
         }
         return true;
+    }
+
+    /**
+     * Under the Members lock, {@code m} (synchronous) just failed: if no synchronous member is left in sync, the
+     * chunks every in-sync write-behind member lacks have their current data on {@code m} alone. They become
+     * unavailable (reads fail, never stale), and {@code m} is not said to miss them: when it comes back it is where
+     * they are copied from. Returns how many.
+     */
+    private long strandChunks(Members.Table t, Member m) {
+        RoaringBitmap none = null;
+        for (Member o : t.all()) {
+            if (o == m || o.state != MemberState.IN_SYNC) {
+                continue;
+            }
+            if (!o.writeBehind) {
+                return 0;
+            }
+            RoaringBitmap lacks = o.lagging.lacks.toBitmap();
+            lacks.or(o.lagging.copying.toBitmap());
+            if (none == null) {
+                none = lacks;
+            } else {
+                none.and(lacks);
+            }
+        }
+        if (none == null || none.isEmpty()) {
+            return 0;
+        }
+        m.missed.andNot(none);
+        currentDataOn = m.index;
+        return none.getLongCardinality();
+    }
+
+    /** The member that holds the current data of unavailable chunks, or -1. */
+    int currentDataOn() {
+        return currentDataOn;
+    }
+
+    void clearCurrentDataOn() {
+        currentDataOn = -1;
     }
 
     /** True if {@code m} is the only in-sync member that is not write-behind (async mode). */

@@ -107,8 +107,16 @@ final class Housekeeper implements AutoCloseable {
         }
     }
 
-    /** True if a write holds, or a write-behind write is queued to, a stripe of chunks first..last. */
+    /**
+     * True if a write holds, or a write-behind write is queued to, a stripe of chunks first..last, or a write-behind
+     * member lacks one of them (its bit is what recovery after a crash copies it from).
+     */
     private boolean writeInFlight(int first, int last) {
+        for (Topology.Slot s : members.topology().slots()) {
+            if (s.member().lagging.lacksAny(first, last)) {
+                return true;
+            }
+        }
         long n = Math.min((long) last - first + 1, stripes); // past that every stripe has been asked
         for (long i = 0; i < n; i++) {
             int c = (int) (first + i);

@@ -62,6 +62,8 @@ final class Member {
     private volatile int epoch;
     /** Chunks written to it whose force has not succeeded yet: what it may lose if it fails now. */
     final Unflushed unflushed;
+    /** Async mode: what it lacks beyond its write-behind queue, and its pull-ahead mode. */
+    final Lagging lagging;
     /** Recent I/O latency (exponentially weighted), for choosing where to read and what to call inline. */
     private volatile double latencyNanos;
     /**
@@ -74,6 +76,7 @@ final class Member {
         this.index = index;
         this.uuid = uuid;
         this.unflushed = new Unflushed(chunks);
+        this.lagging = new Lagging(chunks);
     }
 
     int epoch() {

@@ -186,10 +186,26 @@ final class Members {
 
     private void publish() {
         Topology.Slot[] slots = new Topology.Slot[list.size()];
+        boolean promoted = false;
         for (int i = 0; i < slots.length; i++) {
-            slots[i] = slotOf(list.get(i));
+            Member m = list.get(i);
+            slots[i] = slotOf(m);
+            promoted |= async && m.writeBehind && !slots[i].writeBehind() && slots[i].takesWrites();
         }
-        topology = Topology.of(++version, failSeq, slots);
+        topology = Topology.of(++version, failSeq, slots, promoted);
+    }
+
+    /**
+     * True if a member that is not write-behind is in sync: write-behind members may lag only then. Without one
+     * (async mode after every synchronous member failed) they take writes synchronously. Caller holds the lock.
+     */
+    private boolean synchronousInSync() {
+        for (Member m : list) {
+            if (!m.writeBehind && m.state == MemberState.IN_SYNC && m.storage != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- the write path's calls (hot)
@@ -303,7 +319,8 @@ final class Members {
 
     /** A member's slot as it is now; caller holds the lock. */
     private Topology.Slot slotOf(Member m) {
-        return new Topology.Slot(m, m.state, m.storage, m.meta, m.io, async && m.writeBehind, m.local, m.epoch());
+        return new Topology.Slot(m, m.state, m.storage, m.meta, m.io, async && m.writeBehind && synchronousInSync(),
+                m.local, m.epoch());
     }
 
     /** A member's slot as it is now (for one-off calls to it). */

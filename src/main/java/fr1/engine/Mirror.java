@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * <li>{@link WritePath} / {@link ReadPath}: foreground I/O over a topology snapshot, through {@link FanOut}
  *     (local members called on the caller's thread, timed by the {@link Watchdog}; the others on their pools, in parallel).
  * <li>{@link WriteIntent}: the write-intent bitmap; {@link MetaWriter}: superblocks and bitmap pages.
- * <li>{@link WriteBehind}: async mode's queues. {@link Failures}: what a failed member misses.
+ * <li>{@link WriteBehind}: async mode's queues; {@link Lagging}: what a write-behind member lacks past its queue
+ *     (pull-ahead); {@link CatchUp}: copies that to it, reports recovery points, drives {@link LagLimit}.
+ *     {@link Failures}: what a failed member misses.
  * <li>{@link Membership}: the operator's commands. {@link Prober}, {@link Housekeeper}, {@link Resync},
  *     {@link Scrub}: background work, each on its own thread.
  * </ul>
@@ -40,8 +42,10 @@ import org.slf4j.LoggerFactory;
  * <li>{@link Prober}'s lock;
  * <li>{@link Members}' lock (never across a file-system call);
  * <li>leaves: {@link Unflushed}, {@link Resync}'s and {@link Scrub}'s progress and pace locks (a pace lock is held
- *     only while sleeping in the throttle, never with stripe locks), {@link WriteBehind}'s drain monitor.
+ *     only while sleeping in the throttle, never with stripe locks), {@link WriteBehind}'s drain monitor,
+ *     {@link CatchUp}'s job monitors (claims; never held with stripe locks or across I/O).
  * </ol>
+ * {@link Lagging} and {@link ChunkBits} are lock-free.
  * Resync's claims (chunks being copied) are guarded by the member table's lock.
  * No engine lock is held across a call to a member's file system except the stripe locks and the persist lock,
  * and those calls have a deadline (or, inline, the watchdog fails the member at the deadline).
@@ -79,6 +83,7 @@ public final class Mirror implements Volume, Closeable {
     private final Resync resync;
     private final Scrub scrub;
     private final Housekeeper housekeeper;
+    private final CatchUp catchUp;
     private final Discards discards;
     private final Holes holes;
 
@@ -96,16 +101,17 @@ public final class Mirror implements Volume, Closeable {
         this.fanOut = new FanOut(timeout, watchdog);
         this.meta = new MetaWriter(arrayUuid, layout, members, fanOut, options.async());
         this.wib = new WriteIntent(meta::writePages, layout, dirty);
-        this.behind = new WriteBehind(MAX_MEMBERS, STRIPES, options.writeBehindMax(), timeout, members,
-                (s, why, first, last) -> late[0].failLater(s, why, first, last));
+        this.behind = new WriteBehind(MAX_MEMBERS, STRIPES, options.writeBehindMax(), options.writeBehindBytes(),
+                timeout, members, clock, (s, why, first, last) -> late[0].failLater(s, why, first, last));
         this.prober = new Prober(arrayUuid, options, opener, members, meta, events, clock);
         this.failures = new Failures(members, meta, behind, events, prober::failed, options.async(), timeout);
         late[0] = failures;
         meta.setFailures(failures);
         this.throttles = new Throttles(clock, options.resyncMinBps(), options.resyncMaxBps());
+        LagLimit lagLimit = new LagLimit(options.maxLag().toNanos(), clock);
         this.writes = new WritePath(layout, members, locks, wib, fanOut, behind, failures, meta, throttles,
-                options.async(), options.fsyncAll(), timeout);
-        this.reads = new ReadPath(layout, members, fanOut, behind, failures, throttles);
+                lagLimit, clock, options.async(), options.fsyncAll(), timeout);
+        this.reads = new ReadPath(layout, members, fanOut, behind, failures, throttles, timeout);
         this.membership = new Membership(arrayUuid, layout, options, opener, members, failures, meta, writes, prober,
                 events);
         this.resync = new Resync(layout, members, locks, fanOut, reads, failures, meta, prober, events,
@@ -113,7 +119,10 @@ public final class Mirror implements Volume, Closeable {
         this.scrub = new Scrub(layout, members, locks, fanOut, behind, failures, events, throttles.newThrottle());
         this.housekeeper = new Housekeeper(members, writes, wib, behind, locks, STRIPES, failures, meta, clock,
                 options.quietPeriod().toMillis(), timeout);
-        this.discards = new Discards(layout, members, locks, wib, fanOut, behind, failures, meta, throttles, timeout);
+        this.catchUp = new CatchUp(layout, members, locks, fanOut, reads, behind, failures, events, clock, lagLimit,
+                throttles, options.writeBehindMax(), timeout, MAX_MEMBERS);
+        this.discards = new Discards(layout, members, locks, wib, fanOut, behind, failures, meta, throttles, clock,
+                writes::write, timeout);
         this.holes = new Holes(layout.size(), members, fanOut);
     }
 
@@ -252,6 +261,9 @@ public final class Mirror implements Volume, Closeable {
         housekeeper.start();
         resync.start();
         prober.start();
+        if (options.async()) {
+            catchUp.start();
+        }
     }
 
     // ---------------------------------------------------------------- geometry
@@ -381,15 +393,40 @@ public final class Mirror implements Volume, Closeable {
             for (Member m : t.all()) {
                 list.add(new MirrorStatus.Member(m.index, m.path == null ? null : m.path.toString(), m.state.label(),
                         m.missed.getLongCardinality(), m.lastResyncChunks, m.reason,
-                        options.async() && m.writeBehind, behind.lag(m.index), StatusRuns.of(m.missed)));
+                        options.async() && m.writeBehind, behind.lag(m.index), StatusRuns.of(m.missed),
+                        options.async() ? catchUp.lag(m, m.writeBehind) : MirrorStatus.Lag.NONE));
                 degraded |= m.state != MemberState.IN_SYNC && m.state != MemberState.SPARE;
                 recovering |= m.state == MemberState.RECOVERING;
             }
             String state = t.closed() ? "stopped" : recovering ? "recovering" : degraded ? "degraded" : "active";
             MirrorStatus.Resync rs = resync.status();
             return new MirrorStatus(arrayUuid.toString(), layout.size(), layout.chunkSize(), t.events(), state,
-                    List.copyOf(list), rs, scrub.status());
+                    List.copyOf(list), rs, scrub.status(), unavailable(t));
         }));
+    }
+
+    /** Chunks no in-sync member holds (every synchronous member failed while write-behind members lacked them). */
+    private MirrorStatus.Unavailable unavailable(Members.Table t) {
+        org.roaringbitmap.RoaringBitmap none = null;
+        for (Member m : t.all()) {
+            if (m.state != MemberState.IN_SYNC) {
+                continue;
+            }
+            org.roaringbitmap.RoaringBitmap lacks = m.lagging.lacks.toBitmap();
+            lacks.or(m.lagging.copying.toBitmap());
+            if (none == null) {
+                none = lacks;
+            } else {
+                none.and(lacks);
+            }
+        }
+        long n = none == null ? 0 : none.getLongCardinality();
+        return n == 0 ? MirrorStatus.Unavailable.NONE : new MirrorStatus.Unavailable(n, failures.currentDataOn());
+    }
+
+    /** For tests. */
+    CatchUp catchUp() {
+        return catchUp;
     }
 
     /** Write-intent bitmap commits so far (for tests and benchmarks). */
@@ -421,6 +458,24 @@ public final class Mirror implements Volume, Closeable {
         resync.close();
         scrub.close();
         try {
+            // Write-behind members that went behind get what they lack while copying makes progress; what is
+            // left after a stall is recorded as missed, and they are resynced at the next mount.
+            catchUp.settle(options.ioTimeout().toNanos() * 2);
+            catchUp.close();
+            members.update(t -> {
+                for (Member m : t.all()) {
+                    if ((m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING)
+                            && !m.lagging.holdsAll() && t.count(MemberState.IN_SYNC) > 1) {
+                        m.missed.or(m.lagging.lacks.takeAll());
+                        m.missed.or(m.lagging.copying.toBitmap());
+                        m.lagging.reset();
+                        m.state = MemberState.RECOVERING;
+                        t.bump();
+                        LOG.warn("{} did not catch up before close: {} chunks will be copied at the next mount",
+                                m.describe(), m.missed.getLongCardinality());
+                    }
+                }
+            });
             behind.drain(-1, options.ioTimeout().toNanos() * 2);
             meta.awaitQueuedPages(options.ioTimeout().toNanos() * 2);
             flush();
@@ -447,6 +502,7 @@ public final class Mirror implements Volume, Closeable {
 
     /** Stops the threads that outlive the background workers (also when assembly fails). */
     private void stopThreads() {
+        catchUp.close();
         prober.close();
         housekeeper.close();
         resync.close();

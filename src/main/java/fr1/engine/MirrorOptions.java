@@ -22,16 +22,40 @@ import java.util.List;
  * @param fsyncAll         fsync also waits for and forces write-behind members
  * @param resyncMinBps     resync and check speed while foreground I/O goes on (md's speed_limit_min); 0: none
  * @param resyncMaxBps     resync and check speed when the array is otherwise idle (speed_limit_max); 0: unlimited
+ * @param writeBehindBytes with async: bytes queued per write-behind member at most (with writeBehindMax, the
+ *                         high-water mark past which it goes behind)
+ * @param maxLag           with async: the recovery point foreground writes are slowed to keep within; 0: none
  */
 public record MirrorOptions(Duration ioTimeout, Duration quietPeriod, int ioThreads, Duration probeInterval,
                             Duration probeMaxInterval, EventListener events, boolean async, List<Path> writeBehind,
-                            int writeBehindMax, boolean fsyncAll, long resyncMinBps, long resyncMaxBps) {
+                            int writeBehindMax, boolean fsyncAll, long resyncMinBps, long resyncMaxBps,
+                            long writeBehindBytes, Duration maxLag) {
+
+    public MirrorOptions(Duration ioTimeout, Duration quietPeriod, int ioThreads, Duration probeInterval,
+                         Duration probeMaxInterval, EventListener events, boolean async, List<Path> writeBehind,
+                         int writeBehindMax, boolean fsyncAll, long resyncMinBps, long resyncMaxBps) {
+        this(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, async, writeBehind,
+                writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps, WriteBehind.DEFAULT_MAX_BYTES, Duration.ZERO);
+    }
 
     /** The resync floor by default: md's 1 MB/s makes a resync under load last days; this is still gentle. */
     public static final long DEFAULT_RESYNC_MIN = 16L << 20;
 
     public MirrorOptions {
         writeBehind = List.copyOf(writeBehind);
+        maxLag = maxLag == null ? Duration.ZERO : maxLag;
+    }
+
+    /** Async mode's recovery point bound ({@code -o max-lag}); zero: none. */
+    public MirrorOptions withMaxLag(Duration d) {
+        return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, async,
+                writeBehind, writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps, writeBehindBytes, d);
+    }
+
+    /** Bytes queued per write-behind member before it goes behind. */
+    public MirrorOptions withWriteBehindBytes(long bytes) {
+        return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, async,
+                writeBehind, writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps, bytes, maxLag);
     }
 
     public MirrorOptions(Duration ioTimeout, Duration quietPeriod, int ioThreads) {
@@ -45,33 +69,33 @@ public record MirrorOptions(Duration ioTimeout, Duration quietPeriod, int ioThre
 
     public MirrorOptions withIoTimeout(Duration d) {
         return new MirrorOptions(d, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, async,
-                writeBehind, writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps);
+                writeBehind, writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps, writeBehindBytes, maxLag);
     }
 
     public MirrorOptions withProbeInterval(Duration first, Duration max) {
         return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, first, max, events, async, writeBehind,
-                writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps);
+                writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps, writeBehindBytes, maxLag);
     }
 
     public MirrorOptions withEvents(EventListener e) {
         return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, e, async,
-                writeBehind, writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps);
+                writeBehind, writeBehindMax, fsyncAll, resyncMinBps, resyncMaxBps, writeBehindBytes, maxLag);
     }
 
     /** Async mode with the given write-behind members (empty: chosen by measured latency) and limit. */
     public MirrorOptions withAsync(List<Path> behind, int max, boolean syncAll) {
         return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, true,
-                behind, max, syncAll, resyncMinBps, resyncMaxBps);
+                behind, max, syncAll, resyncMinBps, resyncMaxBps, writeBehindBytes, maxLag);
     }
 
     public MirrorOptions withFsyncAll(boolean all) {
         return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, async,
-                writeBehind, writeBehindMax, all, resyncMinBps, resyncMaxBps);
+                writeBehind, writeBehindMax, all, resyncMinBps, resyncMaxBps, writeBehindBytes, maxLag);
     }
 
     /** Resync/check speed limits in bytes per second (0: no floor / no ceiling). */
     public MirrorOptions withResyncSpeed(long minBps, long maxBps) {
         return new MirrorOptions(ioTimeout, quietPeriod, ioThreads, probeInterval, probeMaxInterval, events, async,
-                writeBehind, writeBehindMax, fsyncAll, minBps, maxBps);
+                writeBehind, writeBehindMax, fsyncAll, minBps, maxBps, writeBehindBytes, maxLag);
     }
 }

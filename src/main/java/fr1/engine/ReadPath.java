@@ -6,7 +6,8 @@ import java.nio.ByteBuffer;
 
 /**
  * Reads: from the in-sync member with the lowest recent latency, never from one that still has a write-behind
- * write queued to the chunks (it would serve stale data); on error the member is failed and the next one tried.
+ * write queued to the chunks or lacks them ({@link Lagging}: it would serve stale data); on error the member is
+ * failed and the next one tried. Chunks no in-sync member holds are unavailable: the read fails (EIO), never stale.
  */
 final class ReadPath {
 
@@ -16,9 +17,11 @@ final class ReadPath {
     private final WriteBehind behind;
     private final Failures failures;
     private final Throttles throttles;
+    private final long timeoutNanos;
 
     ReadPath(Layout layout, Members members, FanOut fanOut, WriteBehind behind, Failures failures,
-             Throttles throttles) {
+             Throttles throttles, long timeoutNanos) {
+        this.timeoutNanos = timeoutNanos;
         this.layout = layout;
         this.members = members;
         this.fanOut = fanOut;
@@ -57,6 +60,23 @@ final class ReadPath {
     }
 
     /**
+     * Waits until in-sync write-behind members' writes queued to chunks first..last have landed (the caller holds
+     * their stripes, so no new one is queued). True if there were some and they all landed.
+     */
+    boolean awaitQueued(Topology t, int first, int last) {
+        boolean waited = false;
+        for (Topology.Slot s : t.slots()) {
+            if (s.inSync() && s.writeBehind() && behind.laggingOn(s.index(), first, last)) {
+                if (!behind.awaitQueued(s.index(), first, last, timeoutNanos * 2)) {
+                    return false;
+                }
+                waited = true;
+            }
+        }
+        return waited;
+    }
+
+    /**
      * The in-sync member to read chunks first..last from: the quickest lately among those not yet tried (a bit per
      * index in {@code tried}), not lagging on those chunks.
      */
@@ -64,7 +84,8 @@ final class ReadPath {
         Topology.Slot best = null;
         for (Topology.Slot s : t.slots()) {
             if (!s.inSync() || (tried & (1L << s.index())) != 0
-                    || (s.writeBehind() && behind.laggingOn(s.index(), first, last))) {
+                    || (s.writeBehind() && behind.laggingOn(s.index(), first, last))
+                    || s.member().lagging.lacksAny(first, last)) {
                 continue;
             }
             if (best == null || s.member().latencyNanos() < best.member().latencyNanos()) {

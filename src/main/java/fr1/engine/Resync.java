@@ -333,6 +333,8 @@ final class Resync implements AutoCloseable {
             Topology.Slot to = null;
             IOException readError = null;
             IOException writeError = null;
+            long waitFor = -1;
+            boolean proceed = false;
             StripeLocks.Held held = locks.lock(first, last);
             try {
                 to = members.slot(job.target);
@@ -341,12 +343,45 @@ final class Resync implements AutoCloseable {
                     return false;
                 }
                 // Chosen with the stripes held: a member that failed a write to these chunks is out already.
-                source = reads.pick(members.topology(), tried, first, last);
-                if (source == null) {
-                    job.stop(lastReadError == null ? "no in-sync member to copy from"
-                            : "no in-sync member could be read: " + Mirror.reason(lastReadError));
+                Topology t = members.topology();
+                source = reads.pick(t, tried, first, last);
+                if (source == null && lastReadError == null && reads.awaitQueued(t, first, last)) {
+                    // A write-behind member holds them once its queued writes land (async mode, the synchronous
+                    // member being resynced): they did, with the stripes held so no new one came. Pick again.
+                    source = reads.pick(members.topology(), tried, first, last);
+                }
+                if (source == null && lastReadError != null) {
+                    job.stop("no in-sync member could be read: " + Mirror.reason(lastReadError));
                     return false;
                 }
+                if (source == null) {
+                    // No member holds these chunks now: wait quietly for one (the topology to change).
+                    waitFor = t.version();
+                } else {
+                    proceed = true;
+                }
+            } finally {
+                if (!proceed) {
+                    held.unlock();
+                }
+            }
+            if (waitFor >= 0) {
+                if (job.noteWaiting()) {
+                    LOG.info("resync of {} waits for a member that holds chunk {}", job.target.describe(), first);
+                }
+                long v = waitFor;
+                try {
+                    members.await(x -> closed || job.stopped || members.topology().version() != v
+                            ? Boolean.TRUE : null, 1000);
+                } catch (InterruptedException e) {
+                    return false;
+                }
+                if (closed || job.stopped) {
+                    return false;
+                }
+                continue;
+            }
+            try {
                 tried |= 1L << source.index();
                 ByteBuffer buf = buffer.get(len, job.runChunks * layout.chunkSize());
                 SparseCopy sparse = new SparseCopy(buf, off);
@@ -452,6 +487,7 @@ final class Resync implements AutoCloseable {
         private final AtomicLong callNanos = new AtomicLong(Long.MAX_VALUE);
         private final AtomicLong writesTimed = new AtomicLong();
         private volatile boolean stopped;
+        private boolean waitLogged;
         volatile boolean finished;
         volatile String why;
 
@@ -468,6 +504,13 @@ final class Resync implements AutoCloseable {
             }
             stopped = true;
             members.wake();
+        }
+
+        /** True the first time a copier waits for a source (logged once per resync). */
+        synchronized boolean noteWaiting() {
+            boolean first = !waitLogged;
+            waitLogged = true;
+            return first;
         }
 
         void observeWrite(long nanos, int bytes) {

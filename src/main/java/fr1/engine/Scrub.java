@@ -171,7 +171,8 @@ final class Scrub implements AutoCloseable {
             StripeLocks.Held held = locks.lock(f, l);
             try {
                 for (Topology.Slot s : members.topology().slots()) {
-                    if (s.inSync() && !(s.writeBehind() && behind.laggingOn(s.index(), f, l))) {
+                    if (s.inSync() && !(s.writeBehind() && behind.laggingOn(s.index(), f, l))
+                            && !s.member().lagging.lacksAny(f, l)) {
                         peers.add(s);
                     }
                 }

@@ -15,12 +15,18 @@ import java.util.concurrent.ExecutorService;
  * @param writeTargets  the members a write goes to and waits for (in sync or recovering, not write-behind)
  * @param behindTargets the members a write is queued to (async mode's write-behind members)
  * @param faulty        the members whose missed set hears of every write
+ * @param promoted      async mode with no synchronous member in sync: the write-behind members take writes
+ *                      synchronously (they are all there is); chunks they lack are unavailable
  */
 record Topology(long version, long failSeq, Slot[] slots, Slot[] writeTargets, Slot[] behindTargets,
-                Slot[] faulty) {
+                Slot[] faulty, boolean promoted) {
+
+    static Topology of(long version, long failSeq, Slot[] slots) {
+        return of(version, failSeq, slots, false);
+    }
 
     /** A snapshot of {@code slots}, with the write path's target lists computed once here, not per write. */
-    static Topology of(long version, long failSeq, Slot[] slots) {
+    static Topology of(long version, long failSeq, Slot[] slots, boolean promoted) {
         java.util.List<Slot> sync = new java.util.ArrayList<>();
         java.util.List<Slot> behind = new java.util.ArrayList<>();
         java.util.List<Slot> faulty = new java.util.ArrayList<>();
@@ -32,7 +38,7 @@ record Topology(long version, long failSeq, Slot[] slots, Slot[] writeTargets, S
             }
         }
         return new Topology(version, failSeq, slots, sync.toArray(new Slot[0]), behind.toArray(new Slot[0]),
-                faulty.toArray(new Slot[0]));
+                faulty.toArray(new Slot[0]), promoted);
     }
 
     /**

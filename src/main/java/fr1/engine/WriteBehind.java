@@ -5,18 +5,19 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Async mode's write-behind queues: a write to a write-behind member is queued and the caller goes on. Per member,
  * a write runs after every earlier queued write to an overlapping chunk stripe (so the member ends with the newest
- * data) and disjoint writes run in parallel; at most write-behind-max writes are queued (then writers wait, as
- * md's write-behind limit). A stripe with writes queued to a member is never read from that member, and the bitmap
- * sweeper keeps its chunks' bits set.
+ * data) and disjoint writes run in parallel. A queue holds at most write-behind-max writes and {@link #maxBytes}
+ * bytes (the high-water mark): past it {@link #tryQueue} refuses, and the write path records the write for the
+ * member instead ({@link Lagging}: pull-ahead), so no writer ever waits for a write-behind member. A stripe with
+ * writes queued to a member is never read from that member, and the bitmap sweeper keeps its chunks' bits set.
  *
  * <p>Owns its state; lock-free apart from {@link #drained}, a monitor for {@link #drain} (a leaf in the lock order).
  */
@@ -30,16 +31,20 @@ final class WriteBehind {
 
     /** One member's queue. */
     private static final class Queue {
-        final Semaphore permits;
         final AtomicIntegerArray perStripe;
         final ConcurrentHashMap<Integer, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
         final AtomicInteger lag = new AtomicInteger();
+        final AtomicLong bytes = new AtomicLong();
+        /** When each queued write was queued (the oldest is the queue's part of the recovery point). */
+        final ConcurrentHashMap<CompletableFuture<Void>, Long> since = new ConcurrentHashMap<>();
 
-        Queue(int max, int stripes) {
-            permits = new Semaphore(Math.max(1, max));
+        Queue(int stripes) {
             perStripe = new AtomicIntegerArray(stripes);
         }
     }
+
+    /** Bytes queued per member at most (with {@link #max} writes, the high-water mark). */
+    static final long DEFAULT_MAX_BYTES = 64L << 20;
 
     private final int stripes;
     private final Queue[] queues;
@@ -49,13 +54,20 @@ final class WriteBehind {
     private final long deadlineNanos;
     private final FailureSink failures;
     private final Members members;
+    private final int max;
+    private final long maxBytes;
+    private final Clock clock;
 
-    WriteBehind(int maxMembers, int stripes, int max, long ioTimeoutNanos, Members members, FailureSink failures) {
+    WriteBehind(int maxMembers, int stripes, int max, long maxBytes, long ioTimeoutNanos, Members members,
+                Clock clock, FailureSink failures) {
         this.stripes = stripes;
         this.queues = new Queue[maxMembers];
         for (int i = 0; i < maxMembers; i++) {
-            queues[i] = new Queue(max, stripes);
+            queues[i] = new Queue(stripes);
         }
+        this.max = Math.max(1, max);
+        this.maxBytes = Math.max(1, maxBytes);
+        this.clock = clock;
         this.all = new AtomicIntegerArray(stripes);
         this.deadlineNanos = ioTimeoutNanos * 2;
         this.members = members;
@@ -63,18 +75,22 @@ final class WriteBehind {
     }
 
     /**
-     * Queues a write to {@code slot}'s member and returns at once (after waiting for a free slot if the queue is
-     * full). The data is copied: the caller's buffer is reused after the ack. Returns the write's completion.
+     * Queues a write to {@code slot}'s member and returns at once, or returns null if its queue is at the
+     * high-water mark (the caller records the write for the member instead). The data is copied: the caller's
+     * buffer is reused after the ack. Returns the write's completion.
      */
-    CompletableFuture<Void> queue(Topology.Slot slot, ByteBuffer data, long offset, int first, int last) {
+    CompletableFuture<Void> tryQueue(Topology.Slot slot, ByteBuffer data, long offset, int first, int last) {
         Member m = slot.member();
         if (slot.io() == null || slot.storage() == null) {
             return CompletableFuture.failedFuture(new IOException("member " + m.index + " is not attached"));
         }
-        ByteBuffer copy = ByteBuffer.allocateDirect(data.remaining());
-        copy.put(data).flip();
         Queue q = queues[m.index];
-        q.permits.acquireUninterruptibly();
+        int len = data.remaining();
+        if (q.lag.get() >= max || q.bytes.get() + len > maxBytes && q.lag.get() > 0) {
+            return null;
+        }
+        ByteBuffer copy = ByteBuffer.allocateDirect(len);
+        copy.put(data).flip();
         int[] st = stripesOf(first, last);
         CompletableFuture<Void> done = new CompletableFuture<>();
         CompletableFuture<?>[] before = new CompletableFuture<?>[st.length];
@@ -85,6 +101,8 @@ final class WriteBehind {
             before[i] = prev == null ? CompletableFuture.completedFuture(null) : prev.exceptionally(t -> null);
         }
         q.lag.incrementAndGet();
+        q.bytes.addAndGet(len);
+        q.since.put(done, clock.nanoTime());
         long started = System.nanoTime();
         CompletableFuture.allOf(before).thenRunAsync(() -> {
             long t0 = System.nanoTime();
@@ -109,7 +127,8 @@ final class WriteBehind {
                 all.decrementAndGet(s);
             }
             q.lag.decrementAndGet();
-            q.permits.release();
+            q.bytes.addAndGet(-len);
+            q.since.remove(done);
             synchronized (drained) {
                 drained.notifyAll();
             }
@@ -129,6 +148,53 @@ final class WriteBehind {
     /** Writes queued to member {@code index} and not yet on it. */
     int lag(int index) {
         return queues[index].lag.get();
+    }
+
+    /** Bytes queued to member {@code index}. */
+    long bytes(int index) {
+        return queues[index].bytes.get();
+    }
+
+    /** When the oldest write queued to member {@code index} was queued ({@link Clock#nanoTime}), or MAX_VALUE. */
+    long oldestNanos(int index) {
+        long min = Long.MAX_VALUE;
+        for (long t : queues[index].since.values()) {
+            min = Math.min(min, t);
+        }
+        return min;
+    }
+
+    /** At most this many writes queued to member {@code index}: below the low-water mark. */
+    boolean below(int index, int writes) {
+        return queues[index].lag.get() <= writes;
+    }
+
+    /**
+     * Waits until the writes queued to member {@code index} on the stripes of chunks first..last when called have
+     * reached it (the caller holds those stripes, so no new one is queued), up to {@code timeoutNanos}. False if
+     * one failed or did not end in time (the member is being failed).
+     */
+    boolean awaitQueued(int index, int first, int last, long timeoutNanos) {
+        Queue q = queues[index];
+        if (q.lag.get() == 0) {
+            return true;
+        }
+        long end = System.nanoTime() + timeoutNanos;
+        for (int s : stripesOf(first, last)) {
+            CompletableFuture<Void> tail = q.tails.get(s);
+            if (tail == null) {
+                continue;
+            }
+            try {
+                tail.get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** True if member {@code index} has a write queued to any stripe of chunks first..last. */

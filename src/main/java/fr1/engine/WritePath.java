@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -28,12 +27,15 @@ final class WritePath {
     private final Failures failures;
     private final MetaWriter meta;
     private final Throttles throttles;
+    private final LagLimit lagLimit;
+    private final Clock clock;
     private final boolean async;
     private final boolean fsyncAll;
     private final long timeoutNanos;
 
     WritePath(Layout layout, Members members, StripeLocks locks, WriteIntent wib, FanOut fanOut, WriteBehind behind,
-              Failures failures, MetaWriter meta, Throttles throttles, boolean async, boolean fsyncAll, long timeoutNanos) {
+              Failures failures, MetaWriter meta, Throttles throttles, LagLimit lagLimit, Clock clock, boolean async,
+              boolean fsyncAll, long timeoutNanos) {
         this.layout = layout;
         this.members = members;
         this.locks = locks;
@@ -43,6 +45,8 @@ final class WritePath {
         this.failures = failures;
         this.meta = meta;
         this.throttles = throttles;
+        this.lagLimit = lagLimit;
+        this.clock = clock;
         this.async = async;
         this.fsyncAll = fsyncAll;
         this.timeoutNanos = timeoutNanos;
@@ -57,6 +61,7 @@ final class WritePath {
             return;
         }
         throttles.foreground();
+        lagLimit.pace();
         int first = (int) (offset / layout.chunkSize());
         int last = (int) ((offset + len - 1) / layout.chunkSize());
         List<CompletableFuture<Boolean>> failing = null;
@@ -68,22 +73,29 @@ final class WritePath {
             wib.markDirty(first, last);
             Topology t = members.topology();
             failSeq = t.failSeq();
+            Topology.Slot[] targets = t.writeTargets();
+            int n = targets.length;
+            if (t.promoted()) {
+                // Before anything is recorded: a refused write changes nothing.
+                checkAvailable(targets, offset, len, first, last);
+            }
             for (Topology.Slot s : t.faulty()) {
                 members.addMissed(s.member(), first, last);
             }
-            Topology.Slot[] targets = t.writeTargets();
-            int n = targets.length;
             Topology.Slot[] lagging = t.behindTargets();
             int nl = lagging.length;
-            // Queued first (the copy is taken now), so the synchronous writes overlap the slow members' queues.
-            List<Future<Void>> queued = nl == 0 ? List.of() : new ArrayList<>(nl);
+            // Queued first (the copy is taken now), so the synchronous writes overlap the slow members' queues. A
+            // member behind, or whose queue is full, only hears of the write (pull-ahead): nobody waits for it.
+            CompletableFuture<?>[] queued = nl == 0 ? null : new CompletableFuture<?>[nl];
             for (int i = 0; i < nl; i++) {
-                queued.add(behind.queue(lagging[i], src.duplicate(), offset, first, last));
-            }
-            IOException[] errors = fanOut.write(targets, n, src, offset);
+                queued[i] = queueOrRecord(lagging[i], src, offset, first, last);
+            }            IOException[] errors = fanOut.write(targets, n, src, offset);
             for (int i = 0; i < n; i++) {
                 if (errors[i] == null) {
                     members.noteWritten(targets[i], first, last);
+                    if (t.promoted()) {
+                        madeAvailable(targets[i], offset, len, first, last);
+                    }
                     inSyncDone += targets[i].state() == MemberState.IN_SYNC ? 1 : 0;
                 } else {
                     lastError = errors[i];
@@ -95,8 +107,11 @@ final class WritePath {
                 // No member that acknowledges writes took it: only a write-behind copy can still save it.
                 long deadline = System.nanoTime() + timeoutNanos;
                 for (int i = 0; i < nl; i++) {
+                    if (queued[i] == null) {
+                        continue;
+                    }
                     try {
-                        queued.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                        queued[i].get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                         inSyncDone += lagging[i].state() == MemberState.IN_SYNC ? 1 : 0;
                     } catch (ExecutionException | TimeoutException e) {
                         lastError = new IOException(Mirror.reason(e.getCause() == null ? e : e.getCause()));
@@ -118,6 +133,71 @@ final class WritePath {
                     + (lastError == null ? "" : ": " + Mirror.reason(lastError)));
         }
         src.position(src.limit());
+    }
+
+    /**
+     * A write to a write-behind member: queued, or (behind, or its queue at the high-water mark) recorded as lacking
+     * for {@link CatchUp}. Null if recorded. The caller holds the chunks' stripes.
+     */
+    private CompletableFuture<?> queueOrRecord(Topology.Slot s, ByteBuffer src, long offset, int first, int last) {
+        Lagging lag = s.member().lagging;
+        if (lag.mode() != Lagging.Mode.BEHIND) {
+            CompletableFuture<?> f = behind.tryQueue(s, src.duplicate(), offset, first, last);
+            if (f != null) {
+                return f;
+            }
+            lag.enterBehind();
+        }
+        lag.record(first, last, clock.nanoTime());
+        if (s.member().epoch() != s.epoch()) {
+            // Failed meanwhile: its failure may have taken what it lacked before this record (it sets the epoch
+            // first, then takes the set): the chunks go into its missed set directly.
+            members.addMissed(s.member(), first, last);
+        }
+        return null;
+    }
+
+    /**
+     * Every synchronous member failed while write-behind members lacked chunks: those chunks are unavailable (no
+     * member holds their current data). A write that covers only part of one cannot be made whole: refused before
+     * anything is written, unless some target holds the chunk.
+     */
+    private void checkAvailable(Topology.Slot[] targets, long offset, int len, int first, int last)
+            throws IOException {
+        for (int c : new int[] {first, last}) {
+            if (covers(offset, len, c)) {
+                continue;
+            }
+            boolean held = false;
+            for (Topology.Slot s : targets) {
+                held |= s.inSync() && !s.member().lagging.lacksAny(c, c);
+            }
+            if (!held) {
+                throw new NoCurrentMemberException("chunk " + c + " is unavailable: its current data is on a "
+                        + "failed member (a write must cover the whole chunk of " + layout.chunkSize() + " bytes)");
+            }
+        }
+    }
+
+    /** The chunks a write to a promoted member covered whole are current on it again. */
+    private void madeAvailable(Topology.Slot s, long offset, int len, int first, int last) {
+        Lagging lag = s.member().lagging;
+        if (!lag.lacks.any(first, last)) {
+            return;
+        }
+        int from = covers(offset, len, first) ? first : first + 1;
+        int to = covers(offset, len, last) ? last : last - 1;
+        if (from <= to) {
+            lag.lacks.clear(from, to);
+            lag.copied(from, to);
+        }
+    }
+
+    /** True if the write covers chunk {@code c} whole (the last chunk may end at the image's end). */
+    private boolean covers(long offset, int len, int c) {
+        long start = (long) c * layout.chunkSize();
+        long end = Math.min(layout.size(), start + layout.chunkSize());
+        return offset <= start && offset + len >= end;
     }
 
     /**

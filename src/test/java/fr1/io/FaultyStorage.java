@@ -39,6 +39,10 @@ public final class FaultyStorage implements Storage {
         private volatile long rangeDelayMillis;
         private final AtomicInteger punches = new AtomicInteger();
         private volatile Runnable beforePunch;
+        private volatile long onceFrom = -1;
+        private volatile long onceMillis;
+        private final java.util.concurrent.ConcurrentLinkedQueue<long[]> log =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
     }
 
     /** Runs {@code hook} at the start of every punch or zero-range on this path (null: none). */
@@ -49,6 +53,17 @@ public final class FaultyStorage implements Storage {
     /** Punches and zero-ranges that reached the storage below. */
     public int punches() {
         return fs.punches.get();
+    }
+
+    /** The next write that starts at {@code from} takes this long first (once). */
+    public void delayNextWriteAt(long from, long millis) {
+        fs.onceMillis = millis;
+        fs.onceFrom = from;
+    }
+
+    /** Every data write so far: {position, length, start nanos, end nanos (0 while in flight)}. */
+    public java.util.List<long[]> writeLog() {
+        return java.util.List.copyOf(fs.log);
     }
 
     /** Writes that start in [from, to) take this long first (a slow region, e.g. the metadata area). 0: off. */
@@ -182,7 +197,21 @@ public final class FaultyStorage implements Storage {
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
         check(true);
+        long[] entry = {position, src.remaining(), System.nanoTime(), 0};
+        fs.log.add(entry);
+        try {
+            return logged(src, position);
+        } finally {
+            entry[3] = System.nanoTime();
+        }
+    }
+
+    private int logged(ByteBuffer src, long position) throws IOException {
         long delay = fs.writeDelayMillis;
+        if (fs.onceFrom == position && fs.onceMillis > 0) {
+            fs.onceFrom = -1;
+            delay += fs.onceMillis;
+        }
         if (fs.rangeDelayMillis > 0 && position >= fs.rangeDelayFrom && position < fs.rangeDelayTo) {
             delay += fs.rangeDelayMillis;
         }

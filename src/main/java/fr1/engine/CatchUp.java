@@ -415,7 +415,7 @@ final class CatchUp implements AutoCloseable {
                 }
                 if (readError == null) {
                     try {
-                        fanOut.one(to, x -> sparse.write(x.storage()));
+                        fanOut.one(to, x -> sparse.write(x.storage(), (long) maxGap() * layout.chunkSize()));
                     } catch (IOException e) {
                         lag.lacks.set(first, last);
                         lag.copying.clear(first, last);

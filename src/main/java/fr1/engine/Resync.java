@@ -394,7 +394,7 @@ final class Resync implements AutoCloseable {
                     try {
                         fanOut.one(to, s -> {
                             long t0 = System.nanoTime();
-                            sparse.write(s.storage());
+                            sparse.write(s.storage(), (long) job.maxGap() * layout.chunkSize());
                             job.observeWrite(System.nanoTime() - t0, len);
                         });
                     } catch (IOException e) {

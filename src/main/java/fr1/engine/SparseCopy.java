@@ -12,6 +12,10 @@ import java.nio.ByteBuffer;
  * target's file system has them, else zeros, so the target always ends byte-identical). A copy of an image holding
  * D bytes of data reads and writes about D bytes, and the target ends about D bytes on disk.
  *
+ * <p>A slow member pays per call, not per byte: the caller may give a bridge, the longest hole between two pieces
+ * of data that is cheaper to write as zeros than a call of its own (the gap {@link Resync} bridges between missed
+ * chunks for that member). Every other hole is punched.
+ *
  * <p>Read and write are separate calls so that each runs on its own member's pool with its own deadline, and a
  * failure is the source's or the target's. One instance per copy; not thread-safe.
  */
@@ -45,9 +49,11 @@ final class SparseCopy {
         while (pos < end) {
             long d = source.seekData(pos);
             if (d < 0 || d >= end) {
+                zero(pos, end);
                 break;
             }
             d = Math.max(d, pos);
+            zero(pos, d);
             long h = source.seekHole(d);
             h = h <= d ? end : Math.min(end, h);
             int a = (int) (d - offset);
@@ -60,12 +66,22 @@ final class SparseCopy {
 
     /** Writes what {@link #read} found to {@code target}: the data segments, and holes punched in between. */
     void write(Storage target) throws IOException {
+        write(target, 0);
+    }
+
+    /** As {@link #write(Storage)}; a hole shorter than {@code bridge} bytes between data is written as zeros. */
+    void write(Storage target, long bridge) throws IOException {
         int pos = 0;
         for (int i = 0; i < count; i++) {
             int a = segs[2 * i];
             int b = segs[2 * i + 1];
             if (a > pos) {
                 target.punchHole(offset + pos, a - pos);
+            }
+            // Short holes up to the next data go along as zeros (the buffer holds zeros there).
+            while (i + 1 < count && segs[2 * i + 2] - b < bridge) {
+                i++;
+                b = segs[2 * i + 1];
             }
             target.writeFully(buf.duplicate().limit(b).position(a), offset + a);
             pos = b;
@@ -78,6 +94,13 @@ final class SparseCopy {
     /** Bytes of data the last read found (what the copy moves). */
     long dataBytes() {
         return dataBytes;
+    }
+
+    /** Zeroes the buffer over the source's hole [from, to) (absolute offsets): it may be written as zeros. */
+    private void zero(long from, long to) {
+        if (to > from) {
+            MemorySegment.ofBuffer(buf).asSlice(from - offset, to - from).fill((byte) 0);
+        }
     }
 
     /** Adds the pages of [a, b) that are not all zeros as data segments. */

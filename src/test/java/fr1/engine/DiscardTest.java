@@ -240,6 +240,41 @@ class DiscardTest {
         assertArrayEquals(model, t.image(1));
     }
 
+    /**
+     * Async mode, the write-behind member behind (its queue full, writes only recorded): the discard is recorded for
+     * it too, not punched, and the catch-up brings it the zeros (as holes) with the rest; the members end identical.
+     */
+    @Test
+    void aWriteBehindMemberThatIsBehindHasTheDiscardRecordedAndCaughtUp() {
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            TestArray t = new TestArray(dir, 2, SIZE, CHUNK);
+            byte[] model = fill(t);
+            MirrorOptions o = new MirrorOptions(Duration.ofSeconds(30), Duration.ofMillis(100), 4)
+                    .withProbeInterval(Duration.ofHours(1), Duration.ofHours(1))
+                    .withAsync(List.of(), 2, false);
+            try (Mirror m = t.open(t.paths, o)) {
+                int behind = HazardsTest.writeBehindIndex(m);
+                t.fault(behind).set(fr1.io.FaultyStorage.Fault.HANG);
+                byte[] d = random(3 * CHUNK, 4);
+                m.write(ByteBuffer.wrap(d, 0, CHUNK), 0);            // queued, hung
+                m.write(ByteBuffer.wrap(d, CHUNK, CHUNK), CHUNK);    // queued, hung: the queue is full
+                m.write(ByteBuffer.wrap(d, 2 * CHUNK, CHUNK), 2L * CHUNK); // recorded
+                System.arraycopy(d, 0, model, 0, 3 * CHUNK);
+                assertEquals("behind", m.status().members().get(behind).lag().mode());
+                m.discard(40L * CHUNK, 8L * CHUNK, false);
+                Arrays.fill(model, 40 * CHUNK, 48 * CHUNK, (byte) 0);
+                assertEquals(0, t.fault(behind).punches(), "a member that is behind is not punched");
+                assertTrue(m.status().members().get(behind).lag().chunks() >= 9,
+                        "the discard is recorded: " + m.status().members().get(behind).lag());
+                t.fault(behind).set(fr1.io.FaultyStorage.Fault.NONE);
+                HazardsTest.await(() -> m.status().members().get(behind).lag().current(), Duration.ofSeconds(30),
+                        () -> "member " + behind + " caught up: " + m.status());
+            }
+            assertArrayEquals(model, t.image(0));
+            assertArrayEquals(model, t.image(1));
+        });
+    }
+
     /** True if {@code len} bytes at {@code off} of {@code file} are all zero. */
     static boolean zeros(Path file, long off, int len) throws IOException {
         try (var ch = java.nio.channels.FileChannel.open(file)) {

@@ -109,6 +109,53 @@ class SparseCopyTest {
         assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(dst));
     }
 
+    /** To a slow member a short hole between data goes along as zeros: one write instead of two and a punch. */
+    @Test
+    void aBridgeWritesShortHolesAsZerosInOneCall() throws IOException {
+        Path src = sparseSource(); // data at 2 MiB (1 MiB) and at 5 MiB + 4 KiB (a page): 2 MiB - 4 KiB apart
+        Path dst = garbageTarget();
+        try (FileStorage s = FileStorage.open(src); FileStorage t = FileStorage.open(dst)) {
+            int[] calls = new int[2]; // writes, punches
+            Storage counting = new Storage() {
+                public int read(ByteBuffer b, long p) throws IOException {
+                    return t.read(b, p);
+                }
+
+                public int write(ByteBuffer b, long p) throws IOException {
+                    calls[0]++;
+                    return t.write(b, p);
+                }
+
+                public void punchHole(long p, long l) throws IOException {
+                    calls[1]++;
+                    t.punchHole(p, l);
+                }
+
+                public void force() throws IOException {
+                    t.force();
+                }
+
+                public long capacity() throws IOException {
+                    return t.capacity();
+                }
+
+                public void close() {
+                }
+            };
+            SparseCopy c = new SparseCopy(ByteBuffer.allocate(8 * MIB), 0);
+            c.read(s);
+            c.write(counting, 0);
+            assertEquals(2, calls[0], "without a bridge: each piece of data written alone");
+            assertEquals(3, calls[1], "and the holes around them punched");
+            calls[0] = 0;
+            calls[1] = 0;
+            c.write(counting, 4 * MIB);
+            assertEquals(1, calls[0], "with a bridge: one write over the hole between them");
+            assertEquals(2, calls[1], "only the holes before and after punched");
+        }
+        assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(dst));
+    }
+
     /** add --full of a new member to an image holding 10 % data: it ends within 10 % of the source's size on disk. */
     @Test
     void aFullResyncOfANewMemberCopiesOnlyTheData() throws Exception {

@@ -15,9 +15,10 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Write-behind members (async mode) are punched synchronously too, after the writes already queued to them for
  * the same stripes have landed (a queued older write must not land on the hole). A discard is rare and cheap, so
- * it is not worth a queue of its own. A write-behind member that is behind, or lacks some of the chunks (recorded,
- * or being copied by {@link CatchUp}), is not punched: the discard is recorded for it as a write it could not take
- * (as {@link WritePath} does when its queue is full), and the catch-up copies the zeros (as holes) later.
+ * it is not worth a queue of its own. A write-behind member that is behind ({@link Lagging.Mode#BEHIND}, where
+ * {@link CatchUp} copies without holding the stripes through the member's write) is not punched: the discard is
+ * recorded for it as a write it did not take (as {@link WritePath} does), and the catch-up copies the zeros (as
+ * holes) later. Catching up, its copies hold their stripes through the write, so it is punched as when streaming.
  *
  * <p>While a write-behind member stands in for failed synchronous ones ({@link Topology#promoted()}), a discard is
  * written as zeros through {@link WritePath}, which knows which chunks may be written then.
@@ -115,8 +116,8 @@ final class Discards {
             long deadline = System.nanoTime() + 2 * timeoutNanos;
             for (Topology.Slot s : lagging) {
                 Lagging lag = s.member().lagging;
-                if (lag.mode() == Lagging.Mode.BEHIND || lag.lacksAny(first, last)) {
-                    lag.enterBehind();
+                if (lag.mode() == Lagging.Mode.BEHIND) {
+                    // Copies to it may be in flight without their stripes: only a record orders after them.
                     lag.record(first, last, clock.nanoTime());
                     if (s.member().epoch() != s.epoch()) {
                         members.addMissed(s.member(), first, last);

@@ -7,6 +7,7 @@ import argparse
 import datetime
 import glob
 import json
+import re
 import os
 import platform
 import statistics
@@ -156,7 +157,11 @@ def main():
                     ms = after.get("members", [])
                     run["after"] = {"states": [m["state"] for m in ms], "lag_writes": [m.get("lagWrites", 0) for m in ms],
                                     "write_behind": [m.get("writeBehind", False) for m in ms],
-                                    "degraded": any(m["state"] != "in_sync" for m in ms)}
+                                    "degraded": any(m["state"] != "in_sync" for m in ms),
+                                    "recovery_point_ms": max((m.get("lag", {}).get("recoveryPointMs", 0) for m in ms),
+                                                             default=0),
+                                    "lag_chunks": max((m.get("lag", {}).get("chunks", 0) for m in ms), default=0),
+                                    "chunk_size": (after.get("array") or {}).get("chunkSize", 65536)}
                 settle = load_json(os.path.join(out, f"{layer}.{wl}.{r}.settle"))
                 if settle is not None:
                     run["settle"] = settle
@@ -216,6 +221,36 @@ def main():
             async_rows.append({"workload": wl, "async_p50_us": fa["p50_us"], "fr1_1_p50_us": f1["p50_us"],
                                "sync_slow_p50_us": fs["p50_us"] if fs else None,
                                "ratio": fa["p50_us"] / f1["p50_us"] if f1["p50_us"] else None})
+    # async (issue 10): the recovery point right after each run, and catch-up after it vs the slow member's rate.
+    slow_bw = None
+    sd = load_json(os.path.join(a.work, "slow-depth32.json"))
+    if sd:
+        slow_bw = sum(j["write"]["bw_bytes"] for j in sd["jobs"])
+    catchups = []
+    for res in results:
+        if res["layer"] != "fr1-async":
+            continue
+        for r in res["runs"]:
+            after = r.get("after") or {}
+            row = {"workload": res["workload"], "recovery_point_ms": after.get("recovery_point_ms", 0),
+                   "lacking_chunks": after.get("lag_chunks", 0), "copied_chunks": 0, "ms": 0, "ratio": None}
+            for e in r.get("settle", {}).get("events", []):
+                mt = re.search(r"caught-up .*?(\d+) chunks copied in (\d+) ms", e)
+                if mt:
+                    row["copied_chunks"], row["ms"] = int(mt.group(1)), int(mt.group(2))
+                    if slow_bw:
+                        ideal = row["copied_chunks"] * after.get("chunk_size", 65536) / slow_bw * 1000
+                        row["ratio"] = row["ms"] / ideal if ideal else None
+            catchups.append(row)
+    if catchups:
+        print("async: recovery point right after each run, and the catch-up after it; slow member alone at depth 32: "
+              + (f"{slow_bw / 2**20:.1f} MiB/s" if slow_bw else "not measured") + "; target catch-up <= 1.5x bytes/that")
+        for c in catchups:
+            print(f"  {c['workload']:<23} recovery point {c['recovery_point_ms']:>7} ms, {c['lacking_chunks']:>6} chunks "
+                  f"lacking; caught up {c['copied_chunks']:>6} chunks in {c['ms']:>6} ms"
+                  + (f" = {c['ratio']:.2f}x ideal" if c["ratio"] else ""))
+        targets["async_catchup"] = {"target": "catch-up time <= 1.5x bytes / slow member at depth 32",
+                                    "slow_member_bytes_per_s": slow_bw, "rows": catchups}
     if async_rows:
         print("async: p50 write latency, fr1-async (member 1 +" + a.delay + ", write-behind) vs fr1-1 (fast member only)"
               "; target <= 1.2x")

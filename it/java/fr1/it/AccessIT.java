@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Mounts;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
@@ -126,7 +126,7 @@ class AccessIT {
             assertTrue(r.err().contains("permission denied") && r.err().contains("may not control this mount"),
                     "the daemon's refusal: " + r.describe());
         }
-        Object st = Json.parse(fr1Root(env, "status", "--json", rig.mnt.toString()).check().out());
+        StatusJson.Doc st = StatusJson.read(fr1Root(env, "status", "--json", rig.mnt.toString()).check().out());
         assertEquals("in_sync", memberState(st, 1), "member 1 after nobody's fail: " + st);
         assertTrue(Mounts.isMounted(rig.mnt), "unmounted by nobody");
         fr1Root(env, "umount", rig.mnt.toString()).check();

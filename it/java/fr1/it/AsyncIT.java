@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr1.it.faults.NbdRig;
 import fr1.it.faults.Tools;
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Mounts;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
@@ -34,9 +34,10 @@ import org.junit.jupiter.api.Timeout;
  */
 class AsyncIT {
 
-    private static final long SIZE = 512L << 20;
+    private static final long SIZE = 256L << 20;
     private static final long EXPORT = SIZE + (64L << 20);
     private static final int BLOCK = 4096;
+    private static final int CHUNK = 64 << 10;
     private static final int BLOCKS = (int) (SIZE / BLOCK);
     private static final String DELAY = "20ms";
 
@@ -70,8 +71,8 @@ class AsyncIT {
         nbd = NbdRig.start(rig.dir, EXPORT, NbdRig.Kind.EIO, DELAY);
         rig.members.add(rig.dir.resolve("m0.img"));
         rig.members.add(nbd.member());
-        rig.cli.create("512M", rig.members);
-        rig.cli.run("mount", "-o", "async,write-behind=" + nbd.member() + ",io-timeout=5s,probe-interval=1h",
+        rig.cli.create("256M", rig.members);
+        rig.cli.run("mount", "-o", "async,write-behind=" + nbd.member() + ",io-timeout=5s",
                 rig.members.get(0).toString(), rig.members.get(1).toString(), rig.mnt.toString());
     }
 
@@ -144,7 +145,7 @@ class AsyncIT {
         return out;
     }
 
-    private Object status() {
+    private StatusJson.Doc status() {
         return rig.cli.status(rig.mnt);
     }
 
@@ -153,9 +154,9 @@ class AsyncIT {
         Sh.Result r = rig.cli.attempt(Duration.ofMinutes(4), "wait", "--caught-up", rig.mnt.toString());
         assertEquals(0, r.exit(), "fr1 wait --caught-up " + when + ": " + r.describe());
         System.out.printf("AsyncIT: %s: caught up in %d ms%n", when, (System.nanoTime() - t0) / 1_000_000);
-        Object st = status();
-        assertEquals(0, Json.longAt(st, "members", 1, "lag", "chunks"), "nothing lacking: " + st);
-        assertEquals(0, Json.longAt(st, "members", 1, "lagWrites"), "nothing queued: " + st);
+        StatusJson.Doc st = status();
+        assertEquals(0, st.members().get(1).lag().chunks(), "nothing lacking: " + st);
+        assertEquals(0, st.members().get(1).lagWrites(), "nothing queued: " + st);
     }
 
     private void checkEveryBlock() throws IOException {
@@ -173,7 +174,12 @@ class AsyncIT {
 
     private void umountAndCompare() throws Exception {
         rig.cli.umount(rig.mnt);
-        assertTrue(rig.awaitNoDaemon(Duration.ofSeconds(60)), "daemon still running after fr1 umount");
+        // The rig's other processes (nbdfuse, nbdkit) name its dir too: wait for the fr1 daemon (java) alone.
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (rig.daemons().stream().anyMatch(p -> p.info().command().map(c -> c.endsWith("java")).orElse(false))) {
+            assertTrue(System.nanoTime() < deadline, "the fr1 daemon still runs 60 s after fr1 umount");
+            Thread.sleep(100);
+        }
         assertEquals(Rig.sha256(rig.members.get(0), SIZE), Rig.sha256(rig.members.get(1), SIZE),
                 "the members' images differ");
     }
@@ -182,7 +188,7 @@ class AsyncIT {
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void sustainedWritesGoAtTheFastMembersPaceAndTheSlowOneCatchesUp() throws Exception {
         start();
-        long seconds = Long.getLong("fr1.async.seconds", 30);
+        long seconds = Long.getLong("fr1.async.seconds", 10);
         List<Throwable> errors = new ArrayList<>();
         long t0 = System.nanoTime();
         List<Thread> w = writers(4, BLOCKS, t0 + seconds * 1_000_000_000L, errors);
@@ -190,12 +196,12 @@ class AsyncIT {
         long maxChunks = 0;
         boolean behindSeen = false;
         while (w.stream().anyMatch(Thread::isAlive)) {
-            Object st = status();
-            String mode = Json.stringAt(st, "members", 1, "lag", "mode");
+            StatusJson.Doc st = status();
+            String mode = st.members().get(1).lag().mode();
             behindSeen |= mode.equals("behind");
-            maxRp = Math.max(maxRp, Json.longAt(st, "members", 1, "lag", "recoveryPointMs"));
-            maxChunks = Math.max(maxChunks, Json.longAt(st, "members", 1, "lag", "chunks"));
-            assertEquals("in_sync", Json.stringAt(st, "members", 1, "state"), "never failed: " + st);
+            maxRp = Math.max(maxRp, st.members().get(1).lag().recoveryPointMs());
+            maxChunks = Math.max(maxChunks, st.members().get(1).lag().chunks());
+            assertEquals("in_sync", st.members().get(1).state(), "never failed: " + st);
             Thread.sleep(500);
         }
         join(w, errors);
@@ -222,30 +228,38 @@ class AsyncIT {
         waitCaughtUp("after the first writes");
         join(writers(4, BLOCKS, System.nanoTime() + 6_000_000_000L, errors), errors);
         rig.cli.fail(rig.mnt, 0);
-        Object st = status();
-        long unavailable = Json.longAt(st, "unavailable", "chunks");
+        StatusJson.Doc st = status();
+        long unavailable = st.unavailable().chunks();
         assertTrue(unavailable > 0, "member 1 had caught up before member 0 failed: no race: " + st);
-        assertEquals(0, Json.longAt(st, "unavailable", "currentDataOn"), st.toString());
+        assertEquals(0, st.unavailable().currentDataOn(), st.toString());
         assertTrue(rig.cli.statusText(rig.mnt).contains("chunks unavailable"), "status says so");
         int eio = 0;
         int ok = 0;
         int firstUnavailable = -1;
-        ByteBuffer buf = ByteBuffer.allocateDirect(2 * BLOCK).alignedSlice(BLOCK);
+        int per = CHUNK / BLOCK;
+        ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK + BLOCK).alignedSlice(BLOCK);
         try (FileChannel ch = FileChannel.open(rig.image(), StandardOpenOption.READ,
                 com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
-            for (int b = 0; b < BLOCKS; b++) {
-                byte[] got = read(ch, buf, b);
-                if (got == null) {
+            for (int c = 0; c < BLOCKS / per; c++) {
+                buf.clear().limit(CHUNK);
+                try {
+                    ch.read(buf, (long) c * CHUNK);
+                } catch (IOException e) {
                     eio++;
-                    firstUnavailable = firstUnavailable < 0 ? b : firstUnavailable;
-                } else {
-                    ok++;
+                    firstUnavailable = firstUnavailable < 0 ? c * per : firstUnavailable;
+                    continue;
+                }
+                ok++;
+                for (int i = 0; i < per; i++) {
+                    byte[] got = new byte[BLOCK];
+                    buf.get(i * BLOCK, got);
+                    int b = c * per + i;
                     assertArrayEquals(content(b, versions.get(b)), got, "block " + b + ": stale data");
                 }
             }
         }
         System.out.printf("AsyncIT: member 0 failed while member 1 was behind: %d chunks unavailable; %d blocks "
-                + "read EIO, %d read right, none stale%n", unavailable, eio, ok);
+                + "read EIO, %d read right, none stale (64 KiB chunks)%n", unavailable, eio, ok);
         assertTrue(eio > 0 && ok > 0, eio + " EIO, " + ok + " right");
         int victim = firstUnavailable;
         try (FileChannel ch = FileChannel.open(rig.image(), StandardOpenOption.WRITE,
@@ -258,7 +272,7 @@ class AsyncIT {
         rig.cli.add(rig.mnt, 0);
         rig.cli.awaitInSync(rig.mnt, 0, Duration.ofMinutes(3));
         waitCaughtUp("after member 0 came back");
-        assertEquals(0, Json.longAt(status(), "unavailable", "chunks"));
+        assertEquals(0, status().unavailable().chunks());
         checkEveryBlock();
         umountAndCompare();
     }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Mounts;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Timeout;
  * the raidtab, {@code mount.fuse.fr1} driven by mount(8) from a temporary fstab ({@code mount -T FSTAB -a -t
  * fuse.fr1}) and {@code umount}; the {@code fr1-loop@.service} unit's ExecStart/ExecStop commands run by hand
  * (CI has no systemd), which put ext4 on a loop device over the image and take it down again in the order that
- * lets the fr1 mount go; and {@code mount-scripts/install} into a staging directory.
+ * lets the fr1 mount go; {@code systemd-analyze verify} on that unit and on the mount unit systemd makes of the
+ * fstab line; and {@code mount-scripts/install} into a staging directory.
  * <p>
  * mount(8) finds helpers only in /sbin, so the test links /sbin/mount.fuse.fr1 to the repository's helper for
  * its duration (a helper already there is moved aside and put back).
@@ -129,8 +130,8 @@ class BootIT {
         assertEquals(tab.toString(), m.source(), "the source is the raidtab, as in the fstab line");
         assertTrue(Files.isRegularFile(rig.mnt.resolve("vol.img")), "the raiddev names the image");
         assertEquals(128L << 20, Files.size(rig.mnt.resolve("vol.img")));
-        Object st = rig.cli.status(rig.mnt);
-        assertEquals("in_sync", Json.stringAt(st, "members", 1, "state"));
+        StatusJson.Doc st = rig.cli.status(rig.mnt);
+        assertEquals("in_sync", st.members().get(1).state());
 
         // mount -a again: the line is recognised as mounted, nothing is mounted twice.
         sh(MOUNT, fr1Env(), "mount", "-T", fstab.toString(), "-a", "-t", "fuse.fr1");
@@ -206,6 +207,54 @@ class BootIT {
         sh(Duration.ofMinutes(1), env, stop.toArray(String[]::new));
         Sh.run(Duration.ofMinutes(2), "fsck.ext4", "-fn", image.toString());
         rig.cli.run("umount", rig.mnt.toString());
+    }
+
+    private static final Path FSTAB_GENERATOR = Path.of("/usr/lib/systemd/system-generators/systemd-fstab-generator");
+
+    /**
+     * systemd itself checks what it will be given: {@code systemd-analyze verify} on an instance of
+     * {@code fr1-loop@.service} together with the mount unit {@code systemd-fstab-generator} makes from the README's
+     * fstab line (the unit binds to it). Any complaint fails, also the warnings systemd boots with anyway
+     * ("Unknown key ..., ignoring"). The unit's installed helper path is mapped to the repository's (verify checks
+     * that the executable exists); man pages are not looked up (they are installed by mount-scripts/install).
+     */
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void systemdAcceptsTheLoopUnitAndTheMountUnitOfTheFstabLine() throws Exception {
+        rig = Rig.open();
+        Path units = Files.createDirectories(rig.dir.resolve("units"));
+        Path generated = Files.createDirectories(rig.dir.resolve("generated"));
+        Files.writeString(units.resolve("fr1-loop@.service"), Files.readString(SCRIPTS.resolve("fr1-loop@.service"))
+                .replace("/usr/local/lib/fr1/", SCRIPTS + "/"));
+        Path fstab = Files.writeString(rig.dir.resolve("fstab"), "/etc/fr1/vol.raidtab  " + rig.mnt
+                + "  fuse.fr1  defaults,_netdev,nofail,x-systemd.after=network-online.target  0 0\n");
+        Map<String, String> env = Map.of("SYSTEMD_FSTAB", fstab.toString(), "SYSTEMD_LOG_LEVEL", "warning");
+        Sh.Result gen = Sh.exec(Duration.ofSeconds(30), env, List.of(FSTAB_GENERATOR.toString(),
+                generated.toString(), generated.toString(), generated.toString())).check();
+        assertEquals("", gen.err(), gen.describe());
+        String instance = Sh.run("systemd-escape", "-p", rig.mnt.toString()).out().strip();
+        Path mountUnit = generated.resolve(instance + ".mount");
+        assertTrue(Files.isRegularFile(mountUnit), "the generator made " + mountUnit + ": " + gen.describe());
+        String mount = Files.readString(mountUnit);
+        assertTrue(mount.contains("Type=fuse.fr1") && mount.contains("What=/etc/fr1/vol.raidtab"), mount);
+        assertTrue(Files.exists(generated.resolve("remote-fs.target.wants").resolve(instance + ".mount")),
+                "_netdev makes it a remote mount, started after the network");
+
+        // SYSTEMD_UNIT_PATH ending in ':' keeps the default directories (for the targets the units name).
+        Sh.Result verify = Sh.exec(Duration.ofSeconds(60), Map.of("SYSTEMD_UNIT_PATH", generated + ":" + units + ":"),
+                List.of("systemd-analyze", "verify", "--man=no", mountUnit.toString(),
+                        units.resolve("fr1-loop@" + instance + ".service").toString()));
+        assertEquals(0, verify.exit(), verify.describe());
+        assertEquals("", (verify.out() + verify.err()).strip(), "systemd-analyze verify complains: "
+                + verify.describe());
+
+        // And it is a check that can fail: a unit systemd would reject is reported.
+        Files.writeString(units.resolve("fr1-loop@.service"), Files.readString(units.resolve("fr1-loop@.service"))
+                .replace("Type=oneshot", "Type=oneshott"));
+        Sh.Result bad = Sh.exec(Duration.ofSeconds(60), Map.of("SYSTEMD_UNIT_PATH", generated + ":" + units + ":"),
+                List.of("systemd-analyze", "verify", "--man=no", units.resolve("fr1-loop@" + instance + ".service")
+                        .toString()));
+        assertTrue((bad.out() + bad.err()).contains("oneshott"), bad.describe());
     }
 
     /** The unit's {@code KEY=} command for an instance: %i and %f filled in, the installed helper path mapped to the repository's. */

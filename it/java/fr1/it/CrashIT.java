@@ -9,7 +9,7 @@ import fr1.it.crash.BlockWriter;
 import fr1.it.crash.Blocks;
 import fr1.it.crash.Daemon;
 import fr1.it.crash.Ledger;
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Mounts;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
@@ -78,7 +78,8 @@ class CrashIT {
     @Test
     @Timeout(value = 30, unit = TimeUnit.MINUTES)
     void asyncPullAheadSurvivesSigkillAtAnyMoment() throws Exception {
-        crashLoop(List.of("-o", "async,write-behind-max=2,write-behind-bytes=64K"));
+        crashLoop(List.of("-o", "async,write-behind-max=2,write-behind-bytes=64K"),
+                Integer.getInteger("fr1.crash.pullahead.iterations", 2));
         assertTrue(behindSeen > 0, "the write-behind member never went behind: the test did not test pull-ahead");
     }
 
@@ -86,7 +87,10 @@ class CrashIT {
     private int behindSeen;
 
     private void crashLoop(List<String> mountOptions) throws Exception {
-        int iterations = Integer.getInteger("fr1.crash.iterations", 4);
+        crashLoop(mountOptions, Integer.getInteger("fr1.crash.iterations", 4));
+    }
+
+    private void crashLoop(List<String> mountOptions, int iterations) throws Exception {
         long seed = Long.getLong("fr1.crash.seed", System.nanoTime());
         System.out.println("CrashIT " + mountOptions + " seed=" + seed + " iterations=" + iterations
                 + " (replay with -Dfr1.crash.seed=" + seed + ")");
@@ -158,10 +162,10 @@ class CrashIT {
             mount(mountOptions);
             Sh.Result waited = rig.cli.attempt(Duration.ofMinutes(3), "wait", rig.mnt.toString());
             assertEquals(0, waited.exit(), "fr1 wait: " + waited.describe());
-            Object st = rig.cli.status(rig.mnt);
+            StatusJson.Doc st = rig.cli.status(rig.mnt);
             assertEquals("in_sync", memberState(st, 0), "epoch " + epoch + " member 0: " + st);
             assertEquals("in_sync", memberState(st, 1), "epoch " + epoch + " member 1: " + st);
-            assertFalse(Json.boolAt(st, "resync", "active"), "resync still active: " + st);
+            assertFalse(st.resync().active(), "resync still active: " + st);
             String remountLog = Daemon.since(log, remountFrom);
             assertTrue(remountLog.contains("unclean shutdown"),
                     "epoch " + epoch + ": the mount after SIGKILL did not report an unclean shutdown:\n" + remountLog);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Mounts;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
@@ -52,9 +52,9 @@ class EndToEndIT {
         rig = Rig.open();
         rig.create("256M", 2);
         rig.mount(binding);
-        Object st = rig.cli.status(rig.mnt);
-        assertEquals(SIZE, Json.longAt(st, "array", "size"), "array.size");
-        long chunkSize = Json.longAt(st, "array", "chunkSize");
+        StatusJson.Doc st = rig.cli.status(rig.mnt);
+        assertEquals(SIZE, st.array().size(), "array.size");
+        long chunkSize = st.array().chunkSize();
         long totalChunks = SIZE / chunkSize;
         assertEquals("in_sync", memberState(st, 0));
         assertEquals("in_sync", memberState(st, 1));
@@ -87,7 +87,7 @@ class EndToEndIT {
         // reading missedChunks and the end of the resync: the count must then match exactly.
         Sh.run("fsfreeze", "-f", rig.fs.toString());
         st = rig.cli.status(rig.mnt);
-        long missed = Json.longAt(st, "members", 1, "missedChunks");
+        long missed = st.members().get(1).missedChunks();
         System.out.println("missed chunks while degraded: " + missed + " of " + totalChunks);
         assertTrue(missed > 0, "writes while degraded left no missed chunks: " + st);
         assertTrue(missed < totalChunks / 4, "missed " + missed + " of " + totalChunks + " chunks: far too many");
@@ -95,9 +95,9 @@ class EndToEndIT {
         rig.cli.add(rig.mnt, 1);
         st = rig.cli.awaitInSync(rig.mnt, 1, Duration.ofSeconds(120));
         Sh.run("fsfreeze", "-u", rig.fs.toString());
-        assertEquals(missed, Json.longAt(st, "members", 1, "lastResyncChunks"),
+        assertEquals(missed, st.members().get(1).lastResyncChunks(),
                 "resync should copy exactly the missed chunks: " + st);
-        assertEquals(0, Json.longAt(st, "members", 1, "missedChunks"), "missed set after resync: " + st);
+        assertEquals(0, st.members().get(1).missedChunks(), "missed set after resync: " + st);
         text = rig.cli.statusText(rig.mnt);
         assertTrue(text.contains("[UU]"), "status text should show [UU]:\n" + text);
 

@@ -16,7 +16,7 @@ import fr1.it.faults.SshRig;
 import fr1.it.faults.StatusWatch;
 import fr1.it.faults.TmpfsRig;
 import fr1.it.faults.Tools;
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Mounts;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
@@ -165,13 +165,13 @@ class FaultsIT {
         writer.pause();
         Sh.run("sync", "-f", rig.fs.toString()); // this ext4 only: a machine-wide sync could wait on others' mounts
         long missed = steadyMissed(1, scenario);
-        Object st = watch.status();
+        StatusJson.Doc st = watch.status();
         writer.assertNoError("while member 1 is faulty (" + scenario + ")");
         assertEquals("faulty", state(st, 1), scenario + ": member 1 back before the brick was started: " + st);
         assertEquals("in_sync", state(st, 0), scenario + ": member 0: " + st);
         assertTrue(missed > 0, scenario + ": no missed chunks while the brick was down: " + st);
         System.out.println(scenario + ": brick " + pid + " killed, gone after " + gone.toMillis()
-                + " ms; member 1 faulty (" + Json.at(st, "members", 1, "reason") + "), " + missed + " missed chunks");
+                + " ms; member 1 faulty (" + st.members().get(1).reason() + "), " + missed + " missed chunks");
 
         long tRestart = System.nanoTime();
         gl.startForce();
@@ -261,9 +261,9 @@ class FaultsIT {
         // Both again (member 0 first): member 1 is refused, reported, untouched.
         long ev1 = System.currentTimeMillis();
         mount();
-        Object st = rig.cli.status(rig.mnt);
-        assertEquals("split-brain", Json.stringAt(st, "members", 1, "state"), "member 1 in status --json: " + st);
-        assertEquals("in_sync", Json.stringAt(st, "members", 0, "state"), "member 0 in status --json: " + st);
+        StatusJson.Doc st = rig.cli.status(rig.mnt);
+        assertEquals("split-brain", st.members().get(1).state(), "member 1 in status --json: " + st);
+        assertEquals("in_sync", st.members().get(0).state(), "member 0 in status --json: " + st);
         String text = rig.cli.statusText(rig.mnt);
         assertTrue(text.contains("split-brain"), "status text should say split-brain:\n" + text);
         EventLog.Event sb = events.await("split-brain", 1, ev1, 10_000);
@@ -281,7 +281,7 @@ class FaultsIT {
         long tIn = watch.await("split-brain: member 1 in_sync after add --full", HEALED_WITHIN,
                 s -> inSyncAndIdle(s, 1));
         st = watch.last();
-        assertEquals(totalChunks, Json.longAt(st, "members", 1, "lastResyncChunks"), "add --full copies every chunk");
+        assertEquals(totalChunks, st.members().get(1).lastResyncChunks(), "add --full copies every chunk");
         record("split-brain", t0, tFaulty, tAdd, tIn, -1, totalChunks);
         loop = rig.attachLoop();
         Sh.run(MKFS, "fsck.ext4", "-fn", loop);
@@ -300,7 +300,7 @@ class FaultsIT {
         long ev0 = System.currentTimeMillis();
         long t0 = System.nanoTime();
         rig.cli.run("down", rig.mnt.toString(), "1");
-        Object st = watch.status();
+        StatusJson.Doc st = watch.status();
         long tFaulty = System.nanoTime();
         assertEquals("faulty", state(st, 1), "member 1 right after fr1 down: " + st);
         writer.awaitProgress(15, 30_000, "after fr1 down");
@@ -310,7 +310,7 @@ class FaultsIT {
             assertEquals("faulty", state(watch.status(), 1), "member 1 re-added before fr1 up");
             Thread.sleep(100);
         }
-        long missed = Json.longAt(watch.status(), "members", 1, "missedChunks");
+        long missed = watch.status().members().get(1).missedChunks();
         long tUp = System.nanoTime();
         rig.cli.run("up", rig.mnt.toString(), "1");
         long tIn = watch.await("down/up: member 1 in_sync after fr1 up", HEALED_WITHIN, s -> inSyncAndIdle(s, 1));
@@ -346,9 +346,9 @@ class FaultsIT {
         rig.cli.create(SIZE, rig.members);
         events = EventLog.create(rig.dir);
         mount();
-        Object st = watch.status();
-        assertEquals(SIZE_BYTES, Json.longAt(st, "array", "size"));
-        totalChunks = SIZE_BYTES / Json.longAt(st, "array", "chunkSize");
+        StatusJson.Doc st = watch.status();
+        assertEquals(SIZE_BYTES, st.array().size());
+        totalChunks = SIZE_BYTES / st.array().chunkSize();
         assertEquals("in_sync", state(st, 0));
         assertEquals("in_sync", state(st, 1));
         loop = rig.attachLoop();
@@ -377,7 +377,7 @@ class FaultsIT {
         long t0 = System.nanoTime();
         inject.run();
         long tFaulty = watch.await(scenario + ": member 1 faulty", FAULTY_WITHIN, st -> "faulty".equals(state(st, 1)),
-                st -> missed[0] = Math.max(missed[0], Json.longAt(st, "members", 1, "missedChunks")));
+                st -> missed[0] = Math.max(missed[0], st.members().get(1).missedChunks()));
         long tRestore = t0;
         if (restore != null) {
             writer.awaitProgress(15, 30_000, "while member 1 is faulty (" + scenario + ")");
@@ -385,18 +385,18 @@ class FaultsIT {
                 Thread.sleep(50);
             }
             writer.assertNoError("while member 1 is faulty (" + scenario + ")");
-            Object st = watch.status();
+            StatusJson.Doc st = watch.status();
             assertFalse(inSyncAndIdle(st, 1), scenario + ": member 1 in sync while the fault is still there: " + st);
             assertEquals("in_sync", state(st, 0), scenario + ": member 0: " + st);
-            missed[0] = Json.longAt(st, "members", 1, "missedChunks");
+            missed[0] = st.members().get(1).missedChunks();
             System.out.println(scenario + ": degraded, member 1 " + state(st, 1) + " ("
-                    + Json.at(st, "members", 1, "reason") + "), " + missed[0] + " missed chunks");
+                    + st.members().get(1).reason() + "), " + missed[0] + " missed chunks");
             tRestore = System.nanoTime();
             restore.run();
         }
         long tIn = watch.await(scenario + ": member 1 in_sync again without any fr1 command", HEALED_WITHIN,
                 s -> inSyncAndIdle(s, 1),
-                s -> missed[0] = Math.max(missed[0], Json.longAt(s, "members", 1, "missedChunks")));
+                s -> missed[0] = Math.max(missed[0], s.members().get(1).missedChunks()));
         long resynced = checkResync(watch.last(), scenario);
         events.await("member-failed", 1, ev0, 10_000);
         EventLog.Event rec = events.await("member-recovered", 1, ev0, 10_000);
@@ -413,7 +413,7 @@ class FaultsIT {
     /** Member {@code m}'s missed chunks once status shows the same count for a second (nothing writes then). */
     private long steadyMissed(int m, String scenario) throws IOException, InterruptedException {
         long end = System.nanoTime() + 20_000_000_000L;
-        long value = Json.longAt(watch.status(), "members", m, "missedChunks");
+        long value = watch.status().members().get(m).missedChunks();
         long since = System.nanoTime();
         while (System.nanoTime() - since < 1_000_000_000L) {
             if (System.nanoTime() > end) {
@@ -421,7 +421,7 @@ class FaultsIT {
                         + " writer held: " + watch.last());
             }
             Thread.sleep(50);
-            long now = Json.longAt(watch.status(), "members", m, "missedChunks");
+            long now = watch.status().members().get(m).missedChunks();
             if (now != value) {
                 value = now;
                 since = System.nanoTime();
@@ -437,9 +437,9 @@ class FaultsIT {
         return Long.parseLong(m.group(1));
     }
 
-    private long checkResync(Object st, String scenario) {
-        assertEquals(0, Json.longAt(st, "members", 1, "missedChunks"), scenario + ": missed after resync: " + st);
-        long resynced = Json.longAt(st, "members", 1, "lastResyncChunks");
+    private long checkResync(StatusJson.Doc st, String scenario) {
+        assertEquals(0, st.members().get(1).missedChunks(), scenario + ": missed after resync: " + st);
+        long resynced = st.members().get(1).lastResyncChunks();
         assertTrue(resynced > 0 && resynced < totalChunks, scenario + ": lastResyncChunks " + resynced
                 + " should be > 0 and < " + totalChunks + " (only what it missed): " + st);
         return resynced;

@@ -68,7 +68,7 @@ class FioIT {
     }
 
     private void assertMembersIdentical() throws Exception {
-        Object st = rig.cli.status(rig.mnt);
+        var st = rig.cli.status(rig.mnt);
         assertEquals("in_sync", memberState(st, 0), "member 0 after fio: " + st);
         assertEquals("in_sync", memberState(st, 1), "member 1 after fio: " + st);
         rig.cli.umount(rig.mnt);

@@ -12,7 +12,7 @@ import fr1.it.hang.DaemonThreads;
 import fr1.it.hang.HangRig;
 import fr1.it.hang.ImageWriter;
 import fr1.it.hang.StatusTimer;
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Mounts;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
@@ -125,11 +125,11 @@ class HungMemberIT {
         rig.cli.run(mount.toArray(String[]::new));
         step(tStart, "mounted");
         StatusTimer timer = new StatusTimer(rig.mnt);
-        Object st = timer.status();
+        StatusJson.Doc st = timer.status();
         assertEquals("in_sync", state(st, 0), "member 0 at start: " + st);
         assertEquals("in_sync", state(st, 1), "member 1 at start: " + st);
-        assertEquals(m1.toString(), Json.stringAt(st, "members", 1, "path"), "member 1's path in status: " + st);
-        int chunkSize = (int) Json.longAt(st, "array", "chunkSize");
+        assertEquals(m1.toString(), st.members().get(1).path(), "member 1's path in status: " + st);
+        int chunkSize = (int) st.array().chunkSize();
         long seed = System.nanoTime();
         System.out.println("HungMemberIT seed=" + seed + " dir=" + rig.dir + " member1=" + m1 + " chunk=" + chunkSize);
         writer = new ImageWriter(rig.image(), SIZE_BYTES, chunkSize, seed, 10).start();
@@ -146,7 +146,7 @@ class HungMemberIT {
         writer.awaitProgress(10, WRITE_BOUND_MS, "after member 1 was failed");
         String slowWhere = slowWrite.stop();
         System.out.println("HungMemberIT: member 1 faulty " + toFaulty + " ms after the hang began ("
-                + Json.at(timer.last(), "members", 1, "reason") + "); slowest write+fsync so far: " + writer.slowest());
+                + timer.last().members().get(1).reason() + "); slowest write+fsync so far: " + writer.slowest());
         assertAll("member 1 hung (HangFs blocks every call); fr1 -o io-timeout=2s",
                 () -> assertTrue(toFaulty <= IO_TIMEOUT_MS + 1000, "member 1 was failed " + toFaulty
                         + " ms after the hang began; io-timeout is " + IO_TIMEOUT_MS + " ms"),
@@ -183,14 +183,14 @@ class HungMemberIT {
         assertOneLine("fr1 add of the hung member (exit " + add.exit() + ")", add);
         String addSays = (add.err() + add.out()).strip();
         System.out.println("HungMemberIT: fr1 add during the hang, " + took(add) + ": " + addSays);
-        Object afterAdd = timer.status();
+        StatusJson.Doc afterAdd = timer.status();
         assertFalse(inSyncAndIdle(afterAdd, 1), "member 1 in sync while it still hangs: " + afterAdd);
         long hungFor = (System.nanoTime() - tFlag) / 1_000_000;
 
         // ---- the hang is lifted: member 1 comes back and resyncs what it missed
         long tLift = hang.lift();
         Set<Long> surelyMissed = writer.chunksWrittenWithin(tFaulty, tLift);
-        Object s = timer.status();
+        StatusJson.Doc s = timer.status();
         Sh.Result up = null;
         if ("faulty".equals(state(s, 1))) {
             long t0 = System.nanoTime();
@@ -200,7 +200,7 @@ class HungMemberIT {
         }
         StatusTimer.Phase healing = new StatusTimer.Phase();
         long[] tBack = {0}; // first seen no longer faulty: its missed set is fixed from then on
-        Object[] lastFaulty = {s};
+        StatusJson.Doc[] lastFaulty = {s};
         long tIn = await(timer, healing, "member 1 in sync again after the hang was lifted", 30_000, x -> {
             if (tBack[0] == 0 && !"faulty".equals(state(x, 1))) {
                 tBack[0] = System.nanoTime();
@@ -212,8 +212,8 @@ class HungMemberIT {
         writer.awaitProgress(10, WRITE_BOUND_MS, "after member 1 is back");
         assertTrue(writer.stop(10_000), "the writer did not stop");
         writer.assertNoError("through the hang");
-        Object done = timer.status();
-        long resynced = Json.longAt(done, "members", 1, "lastResyncChunks");
+        StatusJson.Doc done = timer.status();
+        long resynced = done.members().get(1).lastResyncChunks();
         Set<Long> atRisk = writer.chunksStartedWithin(tFlag - AT_RISK_BEFORE_HANG_NANOS, tBack[0]);
         long bound = atRisk.size() + SLACK_CHUNKS;
         String resyncReport = "lastResyncChunks " + resynced + "; chunks written while member 1 was surely faulty "
@@ -222,7 +222,7 @@ class HungMemberIT {
                 + writer.explainMissed(missedChunks(lastFaulty[0]), tFlag - AT_RISK_BEFORE_HANG_NANOS)
                 + "; status: " + done;
         System.out.println("HungMemberIT: " + resyncReport);
-        assertEquals(0, Json.longAt(done, "members", 1, "missedChunks"), "missed after the resync: " + done);
+        assertEquals(0, done.members().get(1).missedChunks(), "missed after the resync: " + done);
         assertTrue(resynced >= surelyMissed.size() && !surelyMissed.isEmpty(),
                 "the resync copied fewer chunks than member 1 surely missed: " + resyncReport);
 
@@ -281,11 +281,11 @@ class HungMemberIT {
     }
 
     /** Member 1's missed chunks in a status ({@code missedRuns}: [[first, length], ...]). */
-    private static Set<Long> missedChunks(Object st) {
+    private static Set<Long> missedChunks(StatusJson.Doc st) {
         Set<Long> chunks = new HashSet<>();
-        for (Object run : Json.listAt(st, "members", 1, "missedRuns")) {
-            long first = Json.longAt(run, 0);
-            long length = Json.longAt(run, 1);
+        for (StatusJson.Run run : st.members().get(1).missedRuns()) {
+            long first = run.start();
+            long length = run.length();
             for (long c = first; c < first + length; c++) {
                 chunks.add(c);
             }
@@ -352,10 +352,10 @@ class HungMemberIT {
 
     /** Polls the status until {@code done}; returns when it held (System.nanoTime); fails after {@code millis}. */
     private static long await(StatusTimer timer, StatusTimer.Phase phase, String what, long millis,
-                              Predicate<Object> done) throws InterruptedException {
+                              Predicate<StatusJson.Doc> done) throws InterruptedException {
         long end = System.nanoTime() + millis * 1_000_000;
         while (true) {
-            Object st = timer.sample(phase);
+            StatusJson.Doc st = timer.sample(phase);
             long now = System.nanoTime();
             if (st != null && done.test(st)) {
                 return now;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
 import java.io.RandomAccessFile;
@@ -84,8 +84,8 @@ class OperateIT {
         assertEquals("mismatch chunk 40 offset 2621440 (2.5M) length 65536\n", bad.out());
         assertTrue(rig.cli.statusText(rig.mnt).contains("last check: 1 mismatched chunk (chunks 40)"),
                 rig.cli.statusText(rig.mnt));
-        Object st = rig.cli.status(rig.mnt);
-        assertEquals(1, Json.longAt(st, "check", "mismatches"));
+        StatusJson.Doc st = rig.cli.status(rig.mnt);
+        assertEquals(1, st.check().mismatches());
 
         Sh.Result noMajority = rig.cli.attempt(Duration.ofMinutes(1), "repair", rig.mnt.toString());
         assertEquals(3, noMajority.exit(), noMajority.describe());
@@ -107,8 +107,8 @@ class OperateIT {
         write(32L * MIB, 16 * MIB, (byte) 1);   // chunks 512..767: columns 16..23 of 64 (32 chunks each)
         write(120L * MIB, 4 * MIB, (byte) 2);   // chunks 1920..1983: columns 60..61
 
-        Object st = rig.cli.status(rig.mnt);
-        assertEquals(List.of(List.of(512L, 256L), List.of(1920L, 64L)), Json.listAt(st, "members", 1, "missedRuns"));
+        StatusJson.Doc st = rig.cli.status(rig.mnt);
+        assertEquals(List.of(new StatusJson.Run(512, 256), new StatusJson.Run(1920, 64)), st.members().get(1).missedRuns());
         String map = rig.cli.run("status", "--map", rig.mnt.toString()).out();
         String bar = ".".repeat(16) + "#".repeat(8) + ".".repeat(36) + "##" + "..";
         assertTrue(map.contains("dirty map: 64 columns of 32 chunks (2.0M) each; '#' = missed\n"), map);
@@ -118,8 +118,8 @@ class OperateIT {
         rig.cli.add(rig.mnt, 1);
         Thread.sleep(1500);
         st = rig.cli.status(rig.mnt);
-        assertTrue(Json.boolAt(st, "resync", "paused"), st.toString());
-        assertEquals(0, Json.longAt(st, "resync", "doneChunks"), "nothing copied while paused: " + st);
+        assertTrue(st.resync().paused(), st.toString());
+        assertEquals(0, st.resync().doneChunks(), "nothing copied while paused: " + st);
         assertTrue(rig.cli.statusText(rig.mnt).contains("(paused)"), rig.cli.statusText(rig.mnt));
 
         // Resumed, at 8 MiB/s: 20 MiB take 2.5 s, longer than fr1 wait's JVM takes to start on a loaded machine (at
@@ -129,7 +129,7 @@ class OperateIT {
         assertEquals(0, wait.exit(), wait.describe());
         assertTrue(wait.out().contains("\rrecovery = ") && wait.out().contains("MiB/s eta "), wait.out());
         st = rig.cli.awaitInSync(rig.mnt, 1, Duration.ofSeconds(30));
-        assertEquals(320, Json.longAt(st, "members", 1, "lastResyncChunks"));
+        assertEquals(320, st.members().get(1).lastResyncChunks());
         assertTrue(rig.cli.run("status", "--map", rig.mnt.toString()).out()
                 .contains("every member is in sync: nothing missed"));
 
@@ -139,7 +139,7 @@ class OperateIT {
 
         String ls = rig.cli.run("lsraid").out();
         assertTrue(ls.contains("fr1 " + rig.mnt + ": active raid1 2 members [UU]"), ls);
-        assertTrue(Json.parse(rig.cli.run("lsraid", "--json").out()) instanceof List<?>);
+        assertEquals(rig.mnt.toString(), StatusJson.readAll(rig.cli.run("lsraid", "--json").out()).getFirst().mountpoint());
     }
 
     @Test

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fr1.control.StatusJson;
 import fr1.io.FileStorage;
-import fr1.it.support.Json;
 import fr1.it.support.Rig;
 import fr1.it.support.Sh;
 import java.nio.ByteBuffer;
@@ -86,8 +86,8 @@ class ThinIT {
             assertTrue(full[i] - after >= 150 * MIB, "fstrim freed " + (full[i] - after) / MIB + " MiB on member "
                     + i + " (" + full[i] / MIB + " -> " + after / MIB + " MiB)");
         }
-        Object st = rig.cli.status(rig.mnt);
-        long reported = Json.longAt(st, "members", 0, "allocatedBytes");
+        StatusJson.Doc st = rig.cli.status(rig.mnt);
+        long reported = st.members().get(0).allocatedBytes();
         long du0 = du(rig.members.get(0));
         assertTrue(Math.abs(reported - du0) <= 8 * MIB, "status says member 0 holds " + reported + ", du " + du0);
         Sh.run("umount", rig.fs.toString());
@@ -110,9 +110,9 @@ class ThinIT {
                 "status=none");
         rig.cli.fail(rig.mnt, 1);
         Sh.run("blkdiscard", "-f", "-o", Long.toString(16 * MIB), "-l", Long.toString(32 * MIB), dev);
-        Object st = rig.cli.status(rig.mnt);
-        long chunk = Json.longAt(st, "array", "chunkSize");
-        assertTrue(Json.longAt(st, "members", 1, "missedChunks") >= 32 * MIB / chunk,
+        StatusJson.Doc st = rig.cli.status(rig.mnt);
+        long chunk = st.array().chunkSize();
+        assertTrue(st.members().get(1).missedChunks() >= 32 * MIB / chunk,
                 "the discard is not in member 1's missed set: " + st);
         rig.cli.add(rig.mnt, 1);
         st = rig.cli.awaitInSync(rig.mnt, 1, Duration.ofSeconds(120));

@@ -2,7 +2,7 @@ package fr1.it.faults;
 
 import fr1.control.ControlClient;
 import fr1.control.ControlPaths;
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,39 +16,39 @@ import java.util.function.Predicate;
 public final class StatusWatch {
 
     private final ControlClient client;
-    private Object last;
+    private StatusJson.Doc last;
 
     public StatusWatch(Path mountpoint) throws IOException {
         Path socket = ControlPaths.fromEnvironment().forMountpoint(mountpoint).socket();
         this.client = new ControlClient(socket, mountpoint.toString(), Duration.ofSeconds(2), Duration.ofSeconds(10));
     }
 
-    public Object status() throws IOException {
-        last = Json.parse(client.call("status json"));
+    public StatusJson.Doc status() throws IOException {
+        last = StatusJson.read(client.call("status json"));
         return last;
     }
 
-    public Object last() {
+    public StatusJson.Doc last() {
         return last;
     }
 
-    public static String state(Object st, int member) {
-        return Json.stringAt(st, "members", member, "state");
+    public static String state(StatusJson.Doc st, int member) {
+        return st.members().get(member).state();
     }
 
-    public static boolean inSyncAndIdle(Object st, int member) {
-        return "in_sync".equals(state(st, member)) && !Json.boolAt(st, "resync", "active");
+    public static boolean inSyncAndIdle(StatusJson.Doc st, int member) {
+        return "in_sync".equals(state(st, member)) && !st.resync().active();
     }
 
     /**
      * Polls until {@code done} holds; returns the time it held (System.nanoTime), failing after {@code timeout}.
      * {@code onEach} sees every status (e.g. to record the most missed chunks).
      */
-    public long await(String what, Duration timeout, Predicate<Object> done, java.util.function.Consumer<Object> onEach)
+    public long await(String what, Duration timeout, Predicate<StatusJson.Doc> done, java.util.function.Consumer<StatusJson.Doc> onEach)
             throws IOException, InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (true) {
-            Object st = status();
+            StatusJson.Doc st = status();
             long now = System.nanoTime();
             onEach.accept(st);
             if (done.test(st)) {
@@ -62,7 +62,7 @@ public final class StatusWatch {
         }
     }
 
-    public long await(String what, Duration timeout, Predicate<Object> done) throws IOException, InterruptedException {
+    public long await(String what, Duration timeout, Predicate<StatusJson.Doc> done) throws IOException, InterruptedException {
         return await(what, timeout, done, st -> { });
     }
 }

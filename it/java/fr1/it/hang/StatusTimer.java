@@ -2,7 +2,7 @@ package fr1.it.hang;
 
 import fr1.control.ControlClient;
 import fr1.control.ControlPaths;
-import fr1.it.support.Json;
+import fr1.control.StatusJson;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +37,7 @@ public final class StatusTimer {
     public static final Duration DEADLINE = Duration.ofSeconds(1);
 
     private final ControlClient client;
-    private Object last;
+    private StatusJson.Doc last;
 
     public StatusTimer(Path mountpoint) throws IOException {
         Path socket = ControlPaths.fromEnvironment().forMountpoint(mountpoint).socket();
@@ -45,10 +45,10 @@ public final class StatusTimer {
     }
 
     /** One poll; the parsed status, or null if there was no answer within the deadline. */
-    public Object sample(Phase phase) {
+    public StatusJson.Doc sample(Phase phase) {
         long t0 = System.nanoTime();
         try {
-            last = Json.parse(client.call("status json"));
+            last = StatusJson.read(client.call("status json"));
             return last;
         } catch (IOException | RuntimeException e) {
             if (phase != null) {
@@ -67,9 +67,9 @@ public final class StatusTimer {
     }
 
     /** A status that must come: fails if the daemon does not answer within the deadline. */
-    public Object status() {
+    public StatusJson.Doc status() {
         Phase p = new Phase();
-        Object st = sample(p);
+        StatusJson.Doc st = sample(p);
         if (st == null) {
             throw new AssertionError("fr1 status did not answer within " + DEADLINE.toMillis() + " ms: "
                     + p.firstProblem);
@@ -77,7 +77,7 @@ public final class StatusTimer {
         return st;
     }
 
-    public Object last() {
+    public StatusJson.Doc last() {
         return last;
     }
 
@@ -98,11 +98,11 @@ public final class StatusTimer {
         return false;
     }
 
-    public static String state(Object st, int member) {
-        return Json.stringAt(st, "members", member, "state");
+    public static String state(StatusJson.Doc st, int member) {
+        return st.members().get(member).state();
     }
 
-    public static boolean inSyncAndIdle(Object st, int member) {
-        return "in_sync".equals(state(st, member)) && !Json.boolAt(st, "resync", "active");
+    public static boolean inSyncAndIdle(StatusJson.Doc st, int member) {
+        return "in_sync".equals(state(st, member)) && !st.resync().active();
     }
 }

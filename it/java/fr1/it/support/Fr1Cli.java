@@ -1,5 +1,7 @@
 package fr1.it.support;
 
+import fr1.control.StatusJson;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,10 +66,10 @@ public final class Fr1Cli {
     }
 
     /** {@code fr1 status --json MNT}, parsed. */
-    public Object status(Path mnt) {
+    public StatusJson.Doc status(Path mnt) {
         String out = run("status", "--json", mnt.toString()).out();
         try {
-            return Json.parse(out);
+            return StatusJson.read(out);
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("fr1 status --json printed no valid JSON: " + e.getMessage()
                     + "\n--- output ---\n" + out, e);
@@ -87,18 +89,18 @@ public final class Fr1Cli {
     }
 
     /** State label of member {@code index} in a parsed status. */
-    public static String memberState(Object status, int index) {
-        return Json.stringAt(status, "members", index, "state");
+    public static String memberState(StatusJson.Doc status, int index) {
+        return status.members().get(index).state();
     }
 
     /**
      * Polls {@code status --json} until no resync is active and {@code member} is in_sync; returns that status.
      * Fails with the last status seen when {@code timeout} passes.
      */
-    public Object awaitInSync(Path mnt, int member, Duration timeout) throws InterruptedException {
+    public StatusJson.Doc awaitInSync(Path mnt, int member, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Object st = status(mnt);
-        while (Json.boolAt(st, "resync", "active") || !"in_sync".equals(memberState(st, member))) {
+        StatusJson.Doc st = status(mnt);
+        while (st.resync().active() || !"in_sync".equals(memberState(st, member))) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("member " + member + " not in_sync with resync finished after "
                         + timeout.toSeconds() + " s; last status: " + st);

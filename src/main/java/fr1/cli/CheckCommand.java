@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
                 "  fr1 check --wait /mnt/vm || fr1 repair --wait /mnt/vm 0"})
 final class CheckCommand extends ScrubCommand {
 
-    @Parameters(paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    @Parameters(paramLabel = "MOUNTPOINT", description = MountClients.MOUNTPOINT_HELP)
     String mountpoint;
 
     @Override

@@ -2,6 +2,7 @@ package fr1.cli;
 
 import fr1.control.Units;
 import fr1.engine.CreateSpec;
+import fr1.engine.ImageSize;
 import fr1.engine.Mirror;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,24 +24,31 @@ import java.util.concurrent.Callable;
  * {@code fr1 create --config FILE [--array NAME]}.
  */
 @Command(name = "create", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
-        customSynopsis = {"fr1 create --size SIZE [--chunk-size SIZE] [--bitmap-chunk SIZE]",
+        customSynopsis = {"fr1 create [--size SIZE] [--chunk-size SIZE] [--bitmap-chunk SIZE]",
                 "           [--force] [--from IMAGE] [--spare PATH]... MEMBER...",
                 "fr1 create --config FILE [--array NAME] [--force] [--from IMAGE]"},
         description = {
                 "Create a new array: write fr1's metadata to every member (files are created and sized as needed). "
                         + "Each member holds the image at offset 0 and the metadata in a reserved area after it.",
                 "",
+                "Without --size (and --from), as raidtools2 does, the size comes from the smallest member (a "
+                        + "file's length, a block device's size; every member must exist): the largest multiple "
+                        + "of the chunk size that leaves room for the metadata, said in one line ('fr1: size "
+                        + "63.9M from the smallest member /dev/sdb1').",
+                "",
                 "Paths that already hold fr1 metadata or other data are refused unless --force is given. "
                         + "Spares get this array's metadata and stand by; when a member is removed, a spare takes "
                         + "its place with a full resync.",
                 "",
-                "With --config the members, spares, size (fr1-size) and chunk size come from a raidtab "
+                "With --config the members, spares, size (fr1-size, else from the smallest device) and chunk size "
+                        + "come from a raidtab "
                         + "('fr1 mkraid' is the same in raidtools2 form). When existing content is copied "
                         + "(--from), a progress bar shows on a terminal."},
         footerHeading = "%nExamples:%n",
         footer = {
                 "  fr1 create --size 10G /data/a.img /nfs/b.img",
                 "  fr1 create --size 512M --chunk-size 1M /dev/sdb1 /mnt/nas/disk.img",
+                "  fr1 create /dev/sdb1 /dev/sdc1              # size from the smaller",
                 "  fr1 create --size 10G --spare /data/s.img /data/a.img /nfs/b.img",
                 "  fr1 create --from vm.img /nfs/b.img    # start from an existing image",
                 "  fr1 create --config /etc/fr1/vol.raidtab"})
@@ -57,7 +65,8 @@ final class CreateCommand implements Callable<Integer> {
 
     @Option(names = "--size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Size of the image: a number with an optional suffix K, M, G or T (binary, 1K = 1024), "
-                    + "a multiple of 4K. Required unless --from gives it.")
+                    + "a multiple of 4K. Default: the size of the --from image, else from the smallest member "
+                    + "(every member must exist then).")
     Long size;
 
     @Option(names = "--chunk-size", paramLabel = "SIZE", converter = SizeConverter.class,
@@ -120,7 +129,11 @@ final class CreateCommand implements Callable<Integer> {
             throw usage("--bitmap-chunk " + Units.exact(bitmapChunk) + ": must be a power of two from the chunk size ("
                     + Units.exact(chunk) + ") to 1G");
         }
-        create(spec, size, chunk, bitmapChunk != null ? bitmapChunk.intValue() : 0, members, spares, force, from);
+        int bits = bitmapChunk != null ? bitmapChunk.intValue() : 0;
+        ImageSize.Fit fit = size == null && from == null ? sizeFromMembers(members, spares, chunk, bits,
+                "--size is required when a member does not exist yet (%s does not; without --size the "
+                        + "smallest member gives the size)") : null;
+        create(spec, fit != null ? Long.valueOf(fit.size()) : size, chunk, bits, members, spares, force, from, fit);
         return ExitCodes.OK;
     }
 
@@ -132,21 +145,42 @@ final class CreateCommand implements Callable<Integer> {
                     + ": create makes every member, so list " + d.path() + " as a raid-disk (to start from an "
                     + "existing image use --from)");
         }
-        if (a.size() == null && from == null) {
-            throw new CliException(ExitCodes.USAGE, a.where() + "raiddev " + a.name()
-                    + " has no fr1-size (the image size), and no --from image was given");
-        }
         if (from == null && a.members().size() < 2) {
             throw new CliException(ExitCodes.USAGE, a.where() + "raiddev " + a.name()
                     + ": a mirror needs at least 2 raid-disks, got " + a.members().size());
         }
-        create(spec, a.size(), a.chunkSize(), 0, a.members(), a.spares(), force, from);
+        ImageSize.Fit fit = a.size() == null && from == null ? sizeFromMembers(a.members(), a.spares(),
+                a.chunkSize(), 0, a.where().replace("%", "%%") + "raiddev " + a.name().replace("%", "%%")
+                        + " has no fr1-size and device %s does not exist: give fr1-size (the image size), or create "
+                        + "the devices first (the smallest gives the size)") : null;
+        create(spec, fit != null ? Long.valueOf(fit.size()) : a.size(), a.chunkSize(), 0, a.members(), a.spares(), force, from,
+                fit);
         return ExitCodes.OK;
     }
 
-    /** Creates the array, with a progress bar on a terminal while content is copied; reports on stderr. */
+    /**
+     * The image size raidtools2 would take: from the smallest member (every one must exist; spares that exist count
+     * too), rounded down to the chunk size after fr1's metadata area.
+     *
+     * @param missing the usage error when a member does not exist, a format with one {@code %s} for its path
+     */
+    static ImageSize.Fit sizeFromMembers(List<Path> members, List<Path> spares, long chunk, int bitmapChunk,
+                                         String missing) throws IOException {
+        for (Path p : members) {
+            if (!Files.exists(p)) {
+                throw new CliException(ExitCodes.USAGE, missing.formatted(p));
+            }
+        }
+        return ImageSize.fromMembers(members, spares, (int) chunk, bitmapChunk);
+    }
+
+    /**
+     * Creates the array, with a progress bar on a terminal while content is copied; reports on stderr.
+     *
+     * @param fit where the size came from when the members gave it, else null
+     */
     static void create(CommandSpec spec, Long size, long chunk, int bitmapChunk, List<Path> members,
-                       List<Path> spares, boolean force, Path from) throws Exception {
+                       List<Path> spares, boolean force, Path from, ImageSize.Fit fit) throws Exception {
         long imageSize = size != null ? size : -1;
         CreateSpec createSpec = new CreateSpec(imageSize, (int) chunk, List.copyOf(members), force, from,
                 List.copyOf(spares), bitmapChunk);
@@ -158,6 +192,9 @@ final class CreateCommand implements Callable<Integer> {
         Path source = from != null ? from.toAbsolutePath().normalize() : null;
         boolean fromIsMember = members.stream().anyMatch(p -> p.toAbsolutePath().normalize().equals(source));
         int count = members.size() + (from != null && !fromIsMember ? 1 : 0); // --from IMAGE becomes member 0
+        if (fit != null) {
+            err.println("fr1: size " + Units.human(fit.size()) + " from the smallest member " + fit.smallest());
+        }
         err.println("fr1: created " + count + "-member array"
                 + (spares.isEmpty() ? "" : " with " + spares.size() + (spares.size() == 1 ? " spare" : " spares"))
                 + (size != null ? ", size " + Units.human(size) : "") + ", chunk " + Units.exact(chunk));
@@ -184,9 +221,6 @@ final class CreateCommand implements Callable<Integer> {
     private void validate(long chunk) {
         if (chunk < MIN_CHUNK || chunk > MAX_CHUNK || Long.bitCount(chunk) != 1) {
             throw usage("--chunk-size " + Units.exact(chunk) + ": must be a power of two from 4K to 64M");
-        }
-        if (size == null && from == null) {
-            throw usage("--size is required (or --from IMAGE to take the size of an existing image)");
         }
         if (size != null && (size <= 0 || size % ALIGN != 0)) {
             throw usage("--size " + size + ": must be a positive multiple of 4K");

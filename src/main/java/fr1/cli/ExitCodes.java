@@ -2,6 +2,7 @@ package fr1.cli;
 
 import fr1.control.ControlException;
 import fr1.engine.ArrayException;
+import fr1.engine.Reasons;
 import fr1.meta.CorruptMetadataException;
 import picocli.CommandLine;
 
@@ -68,12 +69,11 @@ final class ExitCodes {
             case ControlException e -> e.getMessage();
             case CliException e -> e.getMessage();
             case CommandLine.ParameterException e -> e.getMessage();
-            case IOException e when e.getMessage() != null -> e.getMessage();
-            case IOException e -> e.getClass().getSimpleName();
-            default -> "internal error: " + t;
+            case IOException e -> Reasons.withFile(e);
+            default -> "internal error: " + Reasons.of(t) + " (a bug; FR1_DEBUG=1 prints where)";
         };
         if (m == null || m.isBlank()) {
-            m = t.getClass().getSimpleName();
+            m = Reasons.withFile(t);
         }
         return m.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
     }

@@ -5,7 +5,6 @@ import fr1.control.ControlException;
 import fr1.control.Request;
 import fr1.control.StatusJson;
 import fr1.control.StatusText;
-import fr1.engine.MirrorStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -41,7 +40,8 @@ final class LsraidCommand implements Callable<Integer> {
     @Option(names = "--json", description = "A JSON array of the statuses as 'fr1 status --json' prints them.")
     boolean json;
 
-    @Parameters(arity = "0..*", paramLabel = "MOUNTPOINT", description = "Mountpoints (default: every running mount).")
+    @Parameters(arity = "0..*", paramLabel = "MOUNTPOINT", description = "Mountpoints, or the images' paths "
+            + "(default: every running mount).")
     List<String> mountpoints = new ArrayList<>();
 
     @Override
@@ -73,9 +73,8 @@ final class LsraidCommand implements Callable<Integer> {
                 if (i > 0) {
                     out.println();
                 }
-                MirrorStatus s = StatusJson.parse(body);
-                String mnt = StatusJson.mountpoint(body);
-                out.print(StatusText.format(mnt != null ? mnt : "?", s));
+                StatusJson.Doc doc = StatusJson.read(body);
+                out.print(StatusText.format(doc.mountpoint() != null ? doc.mountpoint() : "?", doc.toStatus()));
             }
         }
         out.flush();

@@ -21,8 +21,8 @@ abstract class MemberCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where the array is mounted (or its "
-            + "raiddev name in the raidtab, which stands for its fr1-mountpoint).")
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = MountClients.MOUNTPOINT_HELP
+            + " Also the raiddev name in the raidtab, which stands for its mountpoint.")
     String mountpoint;
 
     @Parameters(index = "1", paramLabel = "MEMBER", description = "The member: its index (see fr1 status) or its path.")

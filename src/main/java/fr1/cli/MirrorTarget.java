@@ -2,6 +2,7 @@ package fr1.cli;
 
 import fr1.control.ControlTarget;
 import fr1.engine.Mirror;
+import fr1.engine.MirrorCounters;
 import fr1.engine.MirrorStatus;
 
 import java.io.IOException;
@@ -20,6 +21,11 @@ final class MirrorTarget implements ControlTarget {
     @Override
     public MirrorStatus status() {
         return mirror.status();
+    }
+
+    @Override
+    public MirrorCounters counters() {
+        return mirror.counters();
     }
 
     @Override

@@ -15,9 +15,15 @@ import java.util.concurrent.Callable;
                 "raidtools2: create the array ARRAY as the raidtab describes it (its devices, spares, chunk-size "
                         + "and fr1-size). The same as 'fr1 create --config FILE --array ARRAY'.",
                 "",
+                "Without fr1-size, as raidtools2 does, the size comes from the smallest device (a file's length, "
+                        + "a block device's size; every device must exist): the largest multiple of the chunk size "
+                        + "that leaves room for fr1's metadata, said in one line. Devices that hold data are "
+                        + "refused unless --force.",
+                "",
                 "Without --config the raidtab is /etc/raidtab, else /etc/fr1/raidtab."},
         footerHeading = "%nExamples:%n",
         footer = {"  fr1 mkraid /dev/md0                            # from /etc/raidtab",
+                "  fr1 mkraid /srv/vol/vol.img                     # raiddev /srv/vol/vol.img",
                 "  fr1 mkraid --config /etc/fr1/vol.raidtab vol.img"})
 final class MkraidCommand implements Callable<Integer> {
 

@@ -2,6 +2,7 @@ package fr1.cli;
 
 import fr1.control.ControlPaths;
 import fr1.control.ControlServer;
+import fr1.control.MetricsFile;
 import fr1.control.DaemonLock;
 import fr1.control.Units;
 import fr1.engine.Mirror;
@@ -73,6 +74,8 @@ import java.util.concurrent.Callable;
                 "  resync-max=N   resync and check speed ceiling, MiB/s (md's speed_limit_max;",
                 "                 default 0 = unlimited)",
                 "  fsname=NAME    the source shown in /proc/mounts and df (default fr1)",
+                "  metrics-file=PATH  rewrite PATH (absolute) every 5 s with Prometheus metrics, as",
+                "                 node_exporter's textfile collector reads them (fr1 status --prometheus)",
                 "  rw, defaults, _netdev, nofail, noauto, auto, user, nouser, dev, nodev,",
                 "  suid, nosuid, exec, noexec, x-*, comment=: accepted (fstab) and ignored",
                 ""},
@@ -216,6 +219,7 @@ final class MountCommand implements Callable<Integer> {
             running.attach(mirror);
             mount = FuseMounter.mount(mirror, mountpoint, fuseOptions);
             running.attach(mount);
+            running.attach(MetricsFile.start(options.metricsFile(), new MirrorTarget(mirror, running), mountpoint.toString()));
             // Bound last: a control socket that answers means the image is mounted (fr1 mount waits for it).
             running.attach(ControlServer.start(files.socket(), new MirrorTarget(mirror, running), mountpoint.toString()));
             announce(mirror, mountpoint, fuseOptions, files, err);

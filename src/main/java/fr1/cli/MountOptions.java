@@ -29,6 +29,7 @@ import java.util.Set;
  * resync-min=N     resync/check speed kept up while other I/O goes on, MiB/s (md's speed_limit_min; default 16)
  * resync-max=N     resync/check speed ceiling, MiB/s; 0 = unlimited (md's speed_limit_max; default 0)
  * fsname=NAME      the source shown in /proc/mounts and df (default fr1; --config sets the raidtab's path)
+ * metrics-file=PATH rewrite PATH (absolute) with Prometheus metrics every 5 s (node_exporter textfile collector)
  * </pre>
  * Generic mount(8) options that fstab lines carry ({@link #IGNORED}, {@code x-*}, {@code comment=}) are
  * accepted and ignored. Anything else is a usage error naming the option. Unset options keep the defaults
@@ -58,6 +59,7 @@ final class MountOptions {
     private Long resyncMin;
     private Long resyncMax;
     private String fsname;
+    private Path metricsFile;
 
     private MountOptions() {
     }
@@ -121,6 +123,7 @@ final class MountOptions {
             case "resync-min", "resync_min" -> resyncMin = mibPerSecond(key, need(key, value));
             case "resync-max", "resync_max" -> resyncMax = mibPerSecond(key, need(key, value));
             case "fsname" -> fsname = fsname(need(key, value));
+            case "metrics-file", "metrics_file" -> metricsFile = fr1.control.MetricsFile.path(need(key, value));
             case "ro" -> throw new IllegalArgumentException("mount option 'ro': read-only mounts are not supported");
             default -> throw new IllegalArgumentException("unknown mount option '" + key + "'");
         }
@@ -167,6 +170,11 @@ final class MountOptions {
             o = o.withFsyncAll(true);
         }
         return o;
+    }
+
+    /** The file named by metrics-file, or null. */
+    Path metricsFile() {
+        return metricsFile;
     }
 
     /** The program named by event-cmd, or null. */

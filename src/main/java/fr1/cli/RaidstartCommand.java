@@ -14,17 +14,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** raidtools2's {@code raidstart [--config FILE] ARRAY | --all}: mount at the raidtab's fr1-mountpoint. */
+/** raidtools2's {@code raidstart [--config FILE] ARRAY | --all}: mount at the array's mountpoint in the raidtab. */
 @Command(name = "raidstart", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {
-                "raidtools2: start (mount) the array ARRAY at its fr1-mountpoint, with its devices, spares, image "
+                "raidtools2: start (mount) the array ARRAY at its mountpoint, with its devices, spares, image "
                         + "name and fr1-options from the raidtab. The same as 'fr1 mount --config FILE --array "
-                        + "ARRAY'. With --all, every array of the raidtab that has an fr1-mountpoint and is not "
-                        + "mounted yet.",
+                        + "ARRAY'. The mountpoint is fr1-mountpoint, else the directory of a raiddev that is the "
+                        + "image's path ('raiddev /srv/vol/vol.img': the image vol.img at /srv/vol). With --all, "
+                        + "every array of the raidtab that has a mountpoint and is not mounted yet.",
                 "",
                 "Without --config the raidtab is /etc/raidtab, else /etc/fr1/raidtab."},
         footerHeading = "%nExamples:%n",
-        footer = {"  fr1 raidstart md0", "  fr1 raidstart --config /etc/fr1/vol.raidtab --all"})
+        footer = {"  fr1 raidstart md0", "  fr1 raidstart /srv/vol/vol.img",
+                "  fr1 raidstart --config /etc/fr1/vol.raidtab --all"})
 final class RaidstartCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -37,7 +39,7 @@ final class RaidstartCommand implements Callable<Integer> {
             description = "The raidtab (default /etc/raidtab, then /etc/fr1/raidtab).")
     Path config;
 
-    @Option(names = {"-a", "--all"}, description = "Start every array in the raidtab that has an fr1-mountpoint.")
+    @Option(names = {"-a", "--all"}, description = "Start every array in the raidtab that has a mountpoint.")
     boolean all;
 
     @Option(names = "-o", paramLabel = "OPTIONS", description = "More mount options (they win over fr1-options).")
@@ -83,13 +85,16 @@ final class RaidstartCommand implements Callable<Integer> {
     private int start(Raidtab tab, Raidtab.Array a, String extra) throws Exception {
         if (a.mountpoint() == null) {
             throw new CliException(ExitCodes.USAGE, a.where() + "raiddev " + a.name()
-                    + " has no fr1-mountpoint (raidstart mounts there; or use fr1 mount --config)");
+                    + " has no fr1-mountpoint (raidstart mounts there; or name the image's path in raiddev, or use "
+                    + "fr1 mount --config)");
         }
         int s = MountCommand.mount(parent.paths(), spec, a.mountPaths(), a.mountpoint(),
                 MountCommand.configOptions(tab, a, extra), false);
         if (s == ExitCodes.OK) {
-            spec.commandLine().getErr().println("fr1: started " + a.name() + " at " + a.mountpoint() + " ("
-                    + a.mountpoint().resolve(a.imageName()) + ")");
+            Path image = a.mountpoint().resolve(a.imageName());
+            spec.commandLine().getErr().println(image.toString().equals(a.name())
+                    ? "fr1: started " + image + " (mounted at " + a.mountpoint() + ")"
+                    : "fr1: started " + a.name() + " at " + a.mountpoint() + " (" + image + ")");
             spec.commandLine().getErr().flush();
         }
         return s;

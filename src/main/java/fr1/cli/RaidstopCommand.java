@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 @Command(name = "raidstop", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {
                 "raidtools2: stop (unmount) an array cleanly, named by its mountpoint or by its raiddev name in "
-                        + "the raidtab (then its fr1-mountpoint). The same as 'fr1 umount'. With --all, every "
+                        + "the raidtab (then its mountpoint), or by the image's path. The same as 'fr1 umount'. With --all, every "
                         + "array of the raidtab that is running.",
                 "",
                 "Detach loop devices on the image first (see fr1-loop@.service)."},
@@ -37,7 +37,8 @@ final class RaidstopCommand implements Callable<Integer> {
     @Option(names = {"-a", "--all"}, description = "Stop every array of the raidtab that is running.")
     boolean all;
 
-    @Parameters(arity = "0..1", paramLabel = "MOUNTPOINT|ARRAY", description = "The mountpoint or the raiddev name.")
+    @Parameters(arity = "0..1", paramLabel = "MOUNTPOINT|ARRAY", description = "The mountpoint, the image's path "
+            + "in it, or the raiddev name.")
     String target;
 
     @Override

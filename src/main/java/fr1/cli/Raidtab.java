@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
  *     raid-disk 1
  *     device    /nfs/c.img
  *     spare-disk 0
- *     fr1-size       10G            # image size, for mkraid / create
+ *     fr1-size       10G            # image size, for mkraid / create (default: from the smallest device)
  *     fr1-image      vm.img         # image file name in the mount (see below)
  *     fr1-options    async,resync-max=50   # mount -o options
  *     fr1-mountpoint /srv/vm        # where raidstart mounts it
@@ -43,10 +43,13 @@ import java.util.stream.Collectors;
  * member order. A failed-disk is a member slot left out: mount assembles the array without it (degraded),
  * and create refuses it.
  * <p>
- * The image's file name in the mount: {@code fr1-image} if given; else the {@code raiddev} name when it is a
- * plain file name ({@code raiddev vm.img} gives {@code MOUNTPOINT/vm.img}); else ({@code raiddev /dev/md0},
- * as raidtools users write it) fr1's default {@code disk.img}. An array is selected by its raiddev name or
- * that name's last path element ({@code md0} selects {@code /dev/md0}).
+ * The image path is the array's device name, as {@code /dev/md0} is for raidtools2: {@code raiddev
+ * /srv/vol/vol.img} (an absolute path outside /dev) means the image {@code vol.img} at the mountpoint
+ * {@code /srv/vol}, unless {@code fr1-image} or {@code fr1-mountpoint} say otherwise. Otherwise the image's file
+ * name in the mount is {@code fr1-image} if given; else the {@code raiddev} name when it is a plain file name
+ * ({@code raiddev vm.img} gives {@code MOUNTPOINT/vm.img}); else ({@code raiddev /dev/md0}, as raidtools users
+ * write it) fr1's default {@code disk.img}. An array is selected by its raiddev name or that name's last path
+ * element ({@code md0} selects {@code /dev/md0}).
  * <p>
  * Every error names the file and the line: {@code /etc/fr1/vol.raidtab:7: unknown key 'raid-dsik'}; it is a
  * usage error (exit 2).
@@ -79,7 +82,8 @@ final class Raidtab {
      *
      * @param size       {@code fr1-size} in bytes, or null
      * @param options    {@code fr1-options}, or "" (validated as mount options)
-     * @param mountpoint {@code fr1-mountpoint}, or null
+     * @param mountpoint {@code fr1-mountpoint}, else the directory of the raiddev name when that is the image's
+     *                   path ({@code /srv/vol} for {@code raiddev /srv/vol/vol.img}), else null
      */
     record Array(String name, Path file, int line, int chunkSize, List<Device> devices, Long size,
                  String imageName, String options, Path mountpoint) {
@@ -553,8 +557,11 @@ final class Raidtab {
             if (devices.stream().noneMatch(d -> d.role() == Role.RAID)) {
                 throw p.errorAt(line, "raiddev " + name + ": no raid-disk (every device is failed or spare)");
             }
-            String img = image != null ? image : plainName(name) ? name : DEFAULT_IMAGE;
-            return new Array(name, p.file, line, chunkKiB << 10, devices, size, img, options, mountpoint);
+            Path imagePath = imagePath(name);
+            String img = image != null ? image : plainName(name) ? name
+                    : imagePath != null ? imagePath.getFileName().toString() : DEFAULT_IMAGE;
+            Path mp = mountpoint != null ? mountpoint : imagePath != null ? imagePath.getParent() : null;
+            return new Array(name, p.file, line, chunkKiB << 10, devices, size, img, options, mp);
         }
 
         /** The count matches the key, and the numbers of these roles are 0..count-1, each once. */
@@ -578,6 +585,25 @@ final class Raidtab {
                             + " (line " + before.line() + ")");
                 }
             }
+        }
+
+        /**
+         * The image's path when the raiddev name is one ({@code /srv/vol/vol.img}: an absolute path outside /dev,
+         * below some directory, whose last element could be a file name), else null ({@code /dev/md0}, {@code vm.img}).
+         */
+        static Path imagePath(String name) {
+            if (!name.startsWith("/") || name.endsWith("/") || name.equals("/dev") || name.startsWith("/dev/")) {
+                return null;
+            }
+            Path p;
+            try {
+                p = Path.of(name).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                return null;
+            }
+            Path parent = p.getParent();
+            return p.getFileName() != null && parent != null && parent.getParent() != null
+                    && plainName(p.getFileName().toString()) ? p : null;
         }
 
         private static boolean plainName(String v) {

@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
                 "  fr1 repair /mnt/vm                      # majority of 3+ members"})
 final class RepairCommand extends ScrubCommand {
 
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = MountClients.MOUNTPOINT_HELP)
     String mountpoint;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "MEMBER",

@@ -38,7 +38,7 @@ final class ResyncCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "pause|resume", description = "pause or resume.")
     Action action;
 
-    @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = MountClients.MOUNTPOINT_HELP)
     String mountpoint;
 
     @Override

@@ -2,7 +2,9 @@ package fr1.cli;
 
 import fr1.control.ControlServer;
 import fr1.control.DaemonLock;
+import fr1.control.MetricsFile;
 import fr1.engine.Mirror;
+import fr1.engine.Reasons;
 import fr1.fuse.ImageMount;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +29,7 @@ final class RunningMount implements AutoCloseable {
     private volatile Mirror mirror;
     private volatile ImageMount mount;
     private volatile ControlServer server;
+    private volatile MetricsFile metrics;
     // Guarded by this.
     private boolean closed;
 
@@ -45,6 +48,10 @@ final class RunningMount implements AutoCloseable {
 
     void attach(ControlServer s) {
         this.server = s;
+    }
+
+    void attach(MetricsFile m) {
+        this.metrics = m;
     }
 
     /**
@@ -66,6 +73,9 @@ final class RunningMount implements AutoCloseable {
         }
         closed = true;
         IOException failure = null;
+        if (metrics != null) {
+            metrics.close();
+        }
         if (mount != null) {
             try {
                 mount.close();
@@ -82,7 +92,7 @@ final class RunningMount implements AutoCloseable {
             try {
                 mirror.close();
             } catch (IOException | RuntimeException e) {
-                log.error("closing the array of {} failed: {}", mountpoint, e.toString());
+                log.error("closing the array of {} failed: {}", mountpoint, Reasons.withFile(e));
                 failure = collect(failure, e);
             }
         }
@@ -114,7 +124,7 @@ final class RunningMount implements AutoCloseable {
 
     private static IOException collect(IOException first, Exception e) {
         if (first == null) {
-            return e instanceof IOException io ? io : new IOException(e.toString(), e);
+            return e instanceof IOException io ? io : new IOException(Reasons.of(e), e);
         }
         first.addSuppressed(e);
         return first;

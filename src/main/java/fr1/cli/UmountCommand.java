@@ -43,7 +43,7 @@ final class UmountCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    @Parameters(paramLabel = "MOUNTPOINT", description = MountClients.MOUNTPOINT_HELP)
     String mountpoint;
 
     @Override
@@ -55,7 +55,7 @@ final class UmountCommand implements Callable<Integer> {
     static int umount(ControlPaths paths, String mountpoint, PrintWriter err) throws Exception {
         ControlPaths.MountFiles files = MountClients.files(paths, mountpoint);
         try {
-            new ControlClient(files.socket(), mountpoint).call(new Request.Umount());
+            new ControlClient(files.socket(), MountClients.shown(mountpoint, files)).call(new Request.Umount());
         } catch (ControlException e) {
             if (e.code() == ErrorCode.UNREACHABLE && cleanUpAfterDeadDaemon(files, mountpoint, err)) {
                 return ExitCodes.OK;

@@ -38,7 +38,7 @@ final class WaitCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "MOUNTPOINT", description = "Where the array is mounted.")
+    @Parameters(paramLabel = "MOUNTPOINT", description = MountClients.MOUNTPOINT_HELP)
     String mountpoint;
 
     @Option(names = "--caught-up", description = "Also wait until every member holds every acknowledged write "

@@ -1,6 +1,7 @@
 package fr1.control;
 
 import fr1.engine.MirrorStatus;
+import fr1.engine.Reasons;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -70,13 +71,13 @@ public final class ControlClient {
             throw unreachable("permission denied on the control socket of " + mountpoint
                     + " (only root or the mount's owner may control it)");
         } catch (SocketTimeoutException e) {
-            throw unreachable("the fr1 mount at " + mountpoint + " did not answer (" + e.getMessage() + ")");
+            throw unreachable("the fr1 mount at " + mountpoint + " did not answer (" + Reasons.of(e) + ")");
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().contains("Permission denied")) {
                 throw unreachable("permission denied on the control socket of " + mountpoint
                         + " (only root or the mount's owner may control it)");
             }
-            throw unreachable("cannot talk to the fr1 mount at " + mountpoint + ": " + e.getMessage());
+            throw unreachable("cannot talk to the fr1 mount at " + mountpoint + ": " + Reasons.of(e));
         }
         return parseReply(reply);
     }

@@ -1,6 +1,7 @@
 package fr1.control;
 
 import fr1.engine.ArrayException;
+import fr1.engine.Reasons;
 import fr1.meta.CorruptMetadataException;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -37,7 +38,7 @@ import java.util.function.Supplier;
 /**
  * The daemon's end of the control channel: a Unix domain socket, one request per connection.
  * <pre>
- * request:  status json | status text | fail MEMBER | remove MEMBER | add [--full] MEMBER | down MEMBER
+ * request:  status json | status text | status prometheus | fail MEMBER | remove MEMBER | add [--full] MEMBER | down MEMBER
  *           | up MEMBER | check | repair [MEMBER] | resync pause | resync resume | umount
  *                                                                          (one line, UTF-8, at most 4 KiB)
  * reply:    ok\n BODY              (BODY up to end of stream; empty for all but status)
@@ -238,7 +239,7 @@ public final class ControlServer implements Closeable {
             }
         } catch (IOException | ClosedSelectorException e) {
             if (accepting.get()) {
-                log.warn("control socket {}: stopped serving: {}", socket, e.toString());
+                log.warn("control socket {}: stopped serving: {}", socket, Reasons.withFile(e));
             }
         } finally {
             for (SelectionKey key : selector.keys()) {
@@ -349,17 +350,20 @@ public final class ControlServer implements Closeable {
         } catch (ArrayException | CorruptMetadataException e) {
             return error(ErrorCode.REFUSED, e.getMessage());
         } catch (IOException e) {
-            return error(ErrorCode.IO, e.getMessage() == null ? e.toString() : e.getMessage());
+            return error(ErrorCode.IO, Reasons.withFile(e));
         } catch (RuntimeException e) {
             log.error("control request '{}' failed", line, e);
-            return error(ErrorCode.INTERNAL, e.toString());
+            return error(ErrorCode.INTERNAL, "internal error: " + Reasons.of(e));
         }
     }
 
     private String execute(Request request) throws IOException {
         return switch (request) {
-            case Request.Status s -> s.json() ? StatusJson.format(mountpoint, target.status()) + "\n"
-                    : StatusText.format(mountpoint, target.status());
+            case Request.Status s -> switch (s.format()) {
+                case JSON -> StatusJson.format(mountpoint, target.status()) + "\n";
+                case TEXT -> StatusText.format(mountpoint, target.status());
+                case PROMETHEUS -> PrometheusText.format(mountpoint, target.status(), target.counters());
+            };
             case Request.Fail f -> {
                 target.fail(f.member());
                 log.info("control: set {} faulty", f.member());
@@ -427,7 +431,7 @@ public final class ControlServer implements Closeable {
             ChannelIo.writeAll(ch, ByteBuffer.wrap(response.getBytes(StandardCharsets.UTF_8)),
                     ChannelIo.Deadline.after(requestTimeout));
         } catch (IOException e) {
-            log.debug("control socket {}: sending a reply: {}", socket, e.toString());
+            log.debug("control socket {}: sending a reply: {}", socket, Reasons.withFile(e));
         } finally {
             close(ch);
         }

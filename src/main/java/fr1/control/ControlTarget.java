@@ -1,5 +1,6 @@
 package fr1.control;
 
+import fr1.engine.MirrorCounters;
 import fr1.engine.MirrorStatus;
 
 import java.io.IOException;
@@ -12,6 +13,11 @@ public interface ControlTarget {
 
     /** A consistent snapshot of the array. */
     MirrorStatus status() throws IOException;
+
+    /** Per-member I/O and event counters, for monitoring; none by default. */
+    default MirrorCounters counters() throws IOException {
+        return MirrorCounters.NONE;
+    }
 
     /** Marks a member (path or index, as the user typed it) faulty. */
     void fail(String member) throws IOException;

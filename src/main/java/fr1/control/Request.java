@@ -9,10 +9,23 @@ public sealed interface Request {
     /** The request as sent on the wire, without the newline. */
     String line();
 
-    /** {@code status json} or {@code status text} (plain {@code status} means text). */
-    record Status(boolean json) implements Request {
+    /**
+     * {@code status json}, {@code status text} (plain {@code status} means text) or {@code status prometheus} (the
+     * text exposition format, with the I/O and event counters).
+     */
+    record Status(Format format) implements Request {
+        public enum Format { TEXT, JSON, PROMETHEUS }
+
+        public Status(boolean json) {
+            this(json ? Format.JSON : Format.TEXT);
+        }
+
+        public boolean json() {
+            return format == Format.JSON;
+        }
+
         public String line() {
-            return json ? "status json" : "status text";
+            return "status " + format.name().toLowerCase(java.util.Locale.ROOT);
         }
     }
 
@@ -118,7 +131,8 @@ public sealed interface Request {
                 case "status" -> switch (rest) {
                     case "", "text" -> new Status(false);
                     case "json" -> new Status(true);
-                    default -> throw usage("status takes 'json' or 'text', not '" + rest + "'");
+                    case "prometheus" -> new Status(Status.Format.PROMETHEUS);
+                    default -> throw usage("status takes 'json', 'text' or 'prometheus', not '" + rest + "'");
                 };
                 case "fail" -> new Fail(rest);
                 case "remove" -> new Remove(rest);

@@ -1,10 +1,24 @@
 package fr1.control;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import fr1.engine.MirrorStatus;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Status as one line of JSON, for scripts ({@code fr1 status --json}):
@@ -25,153 +39,228 @@ import java.util.Map;
  * {@code missedRuns} is the dirty map: the member's missed chunks as runs, in order, at most 1024 (the rest
  * merged into the last run).
  * Sizes are bytes, rates bytes per second. New fields may be added; readers ignore what they do not know.
+ *
+ * <p>The records below are that document, field for field and in order: Jackson writes and reads them (a record's
+ * components are its JSON fields, in declaration order). A new field is one component in its record plus its value
+ * in the {@code of} that fills it from {@link MirrorStatus} (and, if the CLI reads it back, in {@code toStatus}).
  */
 public final class StatusJson {
 
     private StatusJson() {
     }
 
-    public static String format(String mountpoint, MirrorStatus s) {
-        JsonWriter w = new JsonWriter().beginObject();
-        w.name("mountpoint").value(mountpoint);
-        w.name("array").beginObject()
-                .name("uuid").value(s.uuid())
-                .name("size").value(s.size())
-                .name("chunkSize").value(s.chunkSize())
-                .name("events").value(s.events())
-                .name("state").value(s.state())
-                .endObject();
-        w.name("members").beginArray();
-        for (MirrorStatus.Member m : s.members()) {
-            w.beginObject()
-                    .name("index").value(m.index())
-                    .name("path").value(m.path())
-                    .name("state").value(m.state())
-                    .name("missedChunks").value(m.missedChunks())
-                    .name("lastResyncChunks").value(m.lastResyncChunks())
-                    .name("reason").value(m.reason())
-                    .name("writeBehind").value(m.writeBehind())
-                    .name("lagWrites").value(m.lagWrites())
-                    .name("allocatedBytes").value(m.allocatedBytes());
-            MirrorStatus.Lag lag = m.lag();
-            w.name("lag").beginObject()
-                    .name("mode").value(lag.mode())
-                    .name("writes").value(lag.writes())
-                    .name("bytes").value(lag.bytes())
-                    .name("chunks").value(lag.chunks())
-                    .name("recoveryPointMs").value(lag.recoveryPointMillis())
-                    .endObject();
-            w.name("missedRuns").beginArray();
-            for (MirrorStatus.Run run : m.missedRuns()) {
-                w.beginArray().value(run.start()).value(run.length()).endArray();
+    /** The whole document. */
+    public record Doc(String mountpoint, Array array, List<Member> members, Resync resync, Check check,
+                      Unavailable unavailable) {
+
+        public static Doc of(String mountpoint, MirrorStatus s) {
+            return new Doc(mountpoint, Array.of(s), s.members().stream().map(Member::of).toList(),
+                    Resync.of(s.resync()), Check.of(s.check()), Unavailable.of(s.unavailable()));
+        }
+
+        /** Back to the engine's snapshot (the mountpoint is dropped); absent optional parts take their idle value. */
+        public MirrorStatus toStatus() {
+            if (array == null || members == null || resync == null) {
+                throw new IllegalArgumentException("status JSON lacks " + (array == null ? "array"
+                        : members == null ? "members" : "resync"));
             }
-            w.endArray().endObject();
+            return new MirrorStatus(array.uuid, array.size, array.chunkSize, array.events, array.state,
+                    members.stream().map(Member::toStatus).toList(), resync.toStatus(),
+                    check == null ? MirrorStatus.Check.idle() : check.toStatus(),
+                    unavailable == null ? MirrorStatus.Unavailable.NONE : unavailable.toStatus());
         }
-        w.endArray();
-        MirrorStatus.Resync r = s.resync();
-        w.name("resync").beginObject()
-                .name("active").value(r.active())
-                .name("member").value(r.member())
-                .name("doneChunks").value(r.doneChunks())
-                .name("totalChunks").value(r.totalChunks())
-                .name("bytesPerSecond").value(r.bytesPerSecond())
-                .name("full").value(r.full())
-                .name("paused").value(r.paused())
-                .endObject();
-        MirrorStatus.Check c = s.check();
-        w.name("check").beginObject()
-                .name("active").value(c.active())
-                .name("repair").value(c.repair())
-                .name("doneChunks").value(c.doneChunks())
-                .name("totalChunks").value(c.totalChunks())
-                .name("mismatches").value(c.mismatches())
-                .name("repaired").value(c.repaired())
-                .name("firstMismatches").beginArray();
-        for (long chunk : c.firstMismatches()) {
-            w.value(chunk);
+    }
+
+    public record Array(String uuid, long size, int chunkSize, long events, String state) {
+        static Array of(MirrorStatus s) {
+            return new Array(s.uuid(), s.size(), s.chunkSize(), s.events(), s.state());
         }
-        w.endArray().endObject();
-        w.name("unavailable").beginObject()
-                .name("chunks").value(s.unavailable().chunks())
-                .name("currentDataOn").value(s.unavailable().currentDataOn())
-                .endObject();
-        return w.endObject().toString();
+    }
+
+    public record Member(int index, String path, String state, long missedChunks, long lastResyncChunks,
+                         String reason, boolean writeBehind, int lagWrites, Long allocatedBytes, Lag lag,
+                         List<Run> missedRuns) {
+
+        static Member of(MirrorStatus.Member m) {
+            return new Member(m.index(), m.path(), m.state(), m.missedChunks(), m.lastResyncChunks(), m.reason(),
+                    m.writeBehind(), m.lagWrites(), m.allocatedBytes(), Lag.of(m.lag()),
+                    m.missedRuns().stream().map(Run::of).toList());
+        }
+
+        MirrorStatus.Member toStatus() {
+            return new MirrorStatus.Member(index, path, state, missedChunks, lastResyncChunks, reason, writeBehind,
+                    lagWrites, missedRuns == null ? List.of() : missedRuns.stream().map(Run::toStatus).toList(),
+                    lag == null ? MirrorStatus.Lag.NONE : lag.toStatus(), allocatedBytes == null ? -1 : allocatedBytes);
+        }
+    }
+
+    public record Lag(String mode, long writes, long bytes, long chunks, long recoveryPointMs) {
+        static Lag of(MirrorStatus.Lag l) {
+            return new Lag(l.mode(), l.writes(), l.bytes(), l.chunks(), l.recoveryPointMillis());
+        }
+
+        MirrorStatus.Lag toStatus() {
+            return new MirrorStatus.Lag(mode, writes, bytes, chunks, recoveryPointMs);
+        }
+    }
+
+    /** Chunks {@code start .. start+length-1}, written as the pair {@code [start,length]}. */
+    @JsonFormat(shape = JsonFormat.Shape.ARRAY)
+    @JsonPropertyOrder({"start", "length"})
+    public record Run(long start, long length) {
+        static Run of(MirrorStatus.Run r) {
+            return new Run(r.start(), r.length());
+        }
+
+        MirrorStatus.Run toStatus() {
+            return new MirrorStatus.Run(start, length);
+        }
+    }
+
+    public record Resync(boolean active, int member, long doneChunks, long totalChunks,
+                         @JsonSerialize(using = Rate.class) double bytesPerSecond, boolean full, boolean paused) {
+        static Resync of(MirrorStatus.Resync r) {
+            return new Resync(r.active(), r.member(), r.doneChunks(), r.totalChunks(), r.bytesPerSecond(), r.full(),
+                    r.paused());
+        }
+
+        MirrorStatus.Resync toStatus() {
+            return new MirrorStatus.Resync(active, member, doneChunks, totalChunks, bytesPerSecond, full, paused);
+        }
+    }
+
+    public record Check(boolean active, boolean repair, long doneChunks, long totalChunks, long mismatches,
+                        long repaired, List<Long> firstMismatches) {
+        static Check of(MirrorStatus.Check c) {
+            return new Check(c.active(), c.repair(), c.doneChunks(), c.totalChunks(), c.mismatches(), c.repaired(),
+                    c.firstMismatches());
+        }
+
+        MirrorStatus.Check toStatus() {
+            return new MirrorStatus.Check(active, repair, doneChunks, totalChunks, mismatches, repaired,
+                    firstMismatches == null ? List.of() : firstMismatches);
+        }
+    }
+
+    public record Unavailable(long chunks, int currentDataOn) {
+        static Unavailable of(MirrorStatus.Unavailable u) {
+            return new Unavailable(u.chunks(), u.currentDataOn());
+        }
+
+        MirrorStatus.Unavailable toStatus() {
+            return new MirrorStatus.Unavailable(chunks, currentDataOn);
+        }
+    }
+
+    // ---------------------------------------------------------------- reading and writing
+
+    public static String format(String mountpoint, MirrorStatus s) {
+        return write(Doc.of(mountpoint, s));
+    }
+
+    /** The document as one line of JSON. */
+    public static String write(Doc doc) {
+        try {
+            return Mapper.WRITER.writeValueAsString(doc);
+        } catch (JacksonException e) {
+            throw new IllegalStateException("cannot write status JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Reads a status document; unknown fields are ignored. Malformed JSON is an {@link IllegalArgumentException}. */
+    public static Doc read(String json) {
+        try {
+            Doc doc = Mapper.READER.readValue(json);
+            if (doc == null) {
+                throw new IllegalArgumentException("status JSON is empty");
+            }
+            return doc;
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException("malformed status JSON: " + e.getOriginalMessage(), e);
+        }
     }
 
     /** Reads what {@link #format} wrote back into a status (the mountpoint is dropped). */
     public static MirrorStatus parse(String json) {
-        try {
-            Map<?, ?> root = root(json);
-            Map<?, ?> a = (Map<?, ?>) root.get("array");
-            List<MirrorStatus.Member> members = new ArrayList<>();
-            for (Object o : (List<?>) root.get("members")) {
-                Map<?, ?> m = (Map<?, ?>) o;
-                List<MirrorStatus.Run> runs = new ArrayList<>();
-                if (m.get("missedRuns") instanceof List<?> list) {
-                    for (Object run : list) {
-                        List<?> pair = (List<?>) run;
-                        runs.add(new MirrorStatus.Run(((Number) pair.get(0)).longValue(),
-                                ((Number) pair.get(1)).longValue()));
-                    }
-                }
-                MirrorStatus.Lag lag = MirrorStatus.Lag.NONE;
-                if (m.get("lag") instanceof Map<?, ?> l) {
-                    lag = new MirrorStatus.Lag((String) l.get("mode"), num(l, "writes"), num(l, "bytes"),
-                            num(l, "chunks"), num(l, "recoveryPointMs"));
-                }
-                members.add(new MirrorStatus.Member((int) num(m, "index"), (String) m.get("path"),
-                        (String) m.get("state"), num(m, "missedChunks"), num(m, "lastResyncChunks"),
-                        (String) m.get("reason"), m.get("writeBehind") instanceof Boolean b && b,
-                        m.containsKey("lagWrites") ? (int) num(m, "lagWrites") : 0, runs, lag,
-                        m.containsKey("allocatedBytes") ? num(m, "allocatedBytes") : -1));
-            }
-            Map<?, ?> r = (Map<?, ?>) root.get("resync");
-            MirrorStatus.Resync resync = new MirrorStatus.Resync(bool(r, "active"), (int) num(r, "member"),
-                    num(r, "doneChunks"), num(r, "totalChunks"), real(r, "bytesPerSecond"), bool(r, "full"),
-                    r.get("paused") instanceof Boolean p && p);
-            MirrorStatus.Check check = MirrorStatus.Check.idle();
-            if (root.get("check") instanceof Map<?, ?> c) {
-                List<Long> first = new ArrayList<>();
-                for (Object o : (List<?>) c.get("firstMismatches")) {
-                    first.add(((Number) o).longValue());
-                }
-                check = new MirrorStatus.Check(bool(c, "active"), bool(c, "repair"), num(c, "doneChunks"),
-                        num(c, "totalChunks"), num(c, "mismatches"), num(c, "repaired"), first);
-            }
-            MirrorStatus.Unavailable unavailable = MirrorStatus.Unavailable.NONE;
-            if (root.get("unavailable") instanceof Map<?, ?> u) {
-                unavailable = new MirrorStatus.Unavailable(num(u, "chunks"), (int) num(u, "currentDataOn"));
-            }
-            return new MirrorStatus((String) a.get("uuid"), num(a, "size"), (int) num(a, "chunkSize"),
-                    num(a, "events"), (String) a.get("state"), List.copyOf(members), resync, check, unavailable);
-        } catch (ClassCastException | NullPointerException e) {
-            throw new IllegalArgumentException("status JSON lacks an expected field: " + e.getMessage(), e);
-        }
+        return read(json).toStatus();
     }
 
     /** The mountpoint the daemon reported, or null. */
     public static String mountpoint(String json) {
+        return read(json).mountpoint();
+    }
+
+    /** Several documents as a JSON array ({@code fr1 lsraid --json}). */
+    public static List<Doc> readAll(String json) {
         try {
-            return root(json).get("mountpoint") instanceof String m ? m : null;
-        } catch (ClassCastException e) {
-            throw new IllegalArgumentException("status JSON is not an object", e);
+            List<Doc> docs = Mapper.READER.forType(Mapper.MAPPER.getTypeFactory()
+                    .constructCollectionType(List.class, Doc.class)).readValue(json);
+            return docs == null ? List.of() : new ArrayList<>(docs);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException("malformed status JSON: " + e.getOriginalMessage(), e);
         }
     }
 
-    private static Map<?, ?> root(String json) {
-        return (Map<?, ?>) JsonReader.parse(json);
+    /** Built on first use: commands that never touch JSON do not pay for it. */
+    private static final class Mapper {
+        static final JsonMapper MAPPER = JsonMapper.builder()
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
+        static final ObjectWriter WRITER = MAPPER.writerFor(Doc.class).with(new Escapes());
+        static final ObjectReader READER = MAPPER.readerFor(Doc.class);
     }
 
-    private static long num(Map<?, ?> m, String key) {
-        return ((Number) m.get(key)).longValue();
+    /**
+     * A rate: whole numbers without a fraction ({@code 0}, not {@code 0.0}), as the documented format has it;
+     * NaN and infinities, which JSON cannot hold, as null.
+     */
+    static final class Rate extends StdSerializer<Double> {
+        Rate() {
+            super(Double.class);
+        }
+
+        @Override
+        public void serialize(Double value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+            double d = value;
+            if (!Double.isFinite(d)) {
+                gen.writeNull();
+            } else if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+                gen.writeNumber((long) d);
+            } else {
+                gen.writeNumber(d);
+            }
+        }
     }
 
-    private static double real(Map<?, ?> m, String key) {
-        Object v = m.get(key);
-        return v == null ? 0 : ((Number) v).doubleValue();
-    }
+    /**
+     * JSON's escapes, plus DEL and U+2028/U+2029 as {@code \\uXXXX} so the line is also valid JavaScript; every
+     * {@code \\u} escape in lower-case hex.
+     */
+    static final class Escapes extends CharacterEscapes {
+        private final int[] ascii;
 
-    private static boolean bool(Map<?, ?> m, String key) {
-        return (Boolean) m.get(key);
+        Escapes() {
+            ascii = standardAsciiEscapesForJSON();
+            for (int c = 0; c < ascii.length; c++) {
+                if (ascii[c] == ESCAPE_STANDARD && c < 0x20 && "\b\t\n\f\r".indexOf(c) < 0) {
+                    ascii[c] = ESCAPE_CUSTOM;
+                }
+            }
+            ascii[0x7f] = ESCAPE_CUSTOM;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            if (ch < 0x20 || ch == 0x7f || ch == 0x2028 || ch == 0x2029) {
+                return new SerializedString(String.format("\\u%04x", ch));
+            }
+            return null;
+        }
     }
 }

@@ -68,7 +68,8 @@ final class ArrayFactory {
             }
         }
         if (size < 0) {
-            throw new ArrayException("--size is required");
+            size = ImageSize.fromMembers(spec.members(), spec.spares(), spec.chunkSize(),
+                    spec.bitmapChunk()).size();
         }
         Layout layout;
         try {
@@ -259,7 +260,7 @@ final class ArrayFactory {
         for (int i = 0; i < members.size(); i++) {
             MemberState state = i < active ? MemberState.IN_SYNC : MemberState.SPARE;
             records.add(new MemberRecord(UUID.randomUUID(), state.code(), 0, events, generation, events,
-                    generation, 0, new RoaringBitmap()));
+                    generation, 0, new RoaringBitmap(), MemberPaths.shown(paths.get(i))));
         }
         Anchor anchor = new Anchor(array, layout);
         for (int i = 0; i < members.size(); i++) {

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * What {@code fr1 create} asks for.
  *
- * @param size      image size in bytes (a multiple of 4 KiB), or -1 to take it from {@code from}
+ * @param size      image size in bytes (a multiple of 4 KiB), or -1 to take it from {@code from}, else from the
+ *                  smallest member ({@link ImageSize#fromMembers}; every member must exist)
  * @param chunkSize chunk size in bytes, a power of two from 4 KiB to 64 MiB
  * @param members   member paths, 2..{@link Mirror#MAX_MEMBERS}
  * @param force     overwrite paths that hold fr1 metadata or other data

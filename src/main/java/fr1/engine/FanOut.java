@@ -157,12 +157,24 @@ final class FanOut {
             call.run(s);
             return;
         }
+        IoStats io = s.member().ioStats;
+        int bytes = buf.remaining();
         long t0 = System.nanoTime();
-        if (call == WRITE) {
-            s.storage().writeFully(buf, offset);
-        } else {
-            s.storage().readFully(buf, offset);
+        try {
+            if (call == WRITE) {
+                s.storage().writeFully(buf, offset);
+            } else {
+                s.storage().readFully(buf, offset);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (call == WRITE) {
+                io.writeFailed();
+            } else {
+                io.readFailed();
+            }
+            throw e;
         }
-        s.member().observe(System.nanoTime() - t0);
+        long nanos = System.nanoTime() - t0;
+        s.member().observe(call == WRITE ? io.written(bytes, nanos) : io.read(bytes, nanos));
     }
 }

@@ -31,6 +31,8 @@ final class Member {
 
     // ---- guarded by Members.lock (path is also volatile: events and logs read it without the lock)
     volatile Path path;
+    /** The path the metadata last knew it by (shown while {@link #path} is null), or null. */
+    volatile String lastKnownPath;
     /** The path canonicalised (links resolved) when the member was attached or assembled: commands naming it by
      *  path are matched against this, never by touching the member's file system again. */
     Path canonical;
@@ -64,6 +66,8 @@ final class Member {
     final Unflushed unflushed;
     /** Async mode: what it lacks beyond its write-behind queue, and its pull-ahead mode. */
     final Lagging lagging;
+    /** Data I/O counters for monitoring (FanOut and WriteBehind count into them). */
+    final IoStats ioStats = new IoStats();
     /** Recent I/O latency (exponentially weighted), for choosing where to read and what to call inline. */
     private volatile double latencyNanos;
     /**

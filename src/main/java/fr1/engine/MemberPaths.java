@@ -4,10 +4,24 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Telling whether two paths name the same member file. Touches the file system: never call it under a lock. */
+/**
+ * Telling whether two paths name the same member file ({@link #canonical} touches the file system: never call it
+ * under a lock), and how a member's path is shown ({@link #shown}, which does not).
+ */
 final class MemberPaths {
 
     private MemberPaths() {
+    }
+
+    /** A path as status, events and the metadata's last known paths show it: absolute, as given otherwise. */
+    static String shown(Path p) {
+        return p == null ? null : p.toAbsolutePath().normalize().toString();
+    }
+
+    /** A member's path, or while it has none (missing at assembly) the one its metadata last knew; null if neither. */
+    static String shown(Member m) {
+        Path p = m.path;
+        return p != null ? shown(p) : m.lastKnownPath;
     }
 
     /**

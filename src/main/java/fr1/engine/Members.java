@@ -120,7 +120,7 @@ final class Members {
             UUID prev = m.prevGeneration == null ? gen : m.prevGeneration;
             int flags = (m.flags & ~1) | (m.writeBehind ? 1 : 0);
             return new MemberRecord(m.uuid, m.state.code(), flags, m.lastEvents, gen, m.prevEvents, prev,
-                    m.lastResyncChunks, m.missed.clone());
+                    m.lastResyncChunks, m.missed.clone(), MemberPaths.shown(m));
         }
     }
 

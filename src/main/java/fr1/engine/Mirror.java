@@ -181,6 +181,7 @@ public final class Mirror implements Volume, Closeable {
                 m.prevEvents = r.prevEvents();
                 m.prevGeneration = r.prevGeneration();
                 m.lastResyncChunks = r.lastResyncChunks();
+                m.lastKnownPath = r.path();
                 m.missed = r.missed().clone();
                 t.all().add(m);
             }
@@ -391,7 +392,7 @@ public final class Mirror implements Volume, Closeable {
             boolean degraded = false;
             boolean recovering = false;
             for (Member m : t.all()) {
-                list.add(new MirrorStatus.Member(m.index, m.path == null ? null : m.path.toString(), m.state.label(),
+                list.add(new MirrorStatus.Member(m.index, MemberPaths.shown(m), m.state.label(),
                         m.missed.getLongCardinality(), m.lastResyncChunks, m.reason,
                         options.async() && m.writeBehind, behind.lag(m.index), StatusRuns.of(m.missed),
                         options.async() ? catchUp.lag(m, m.writeBehind) : MirrorStatus.Lag.NONE));
@@ -427,6 +428,12 @@ public final class Mirror implements Volume, Closeable {
     /** For tests. */
     CatchUp catchUp() {
         return catchUp;
+    }
+
+    /** Per-member data I/O counters and events counted by kind, for monitoring. */
+    public MirrorCounters counters() {
+        return new MirrorCounters(members.read(t -> t.all().stream()
+                .map(m -> new MirrorCounters.Member(m.index, m.ioStats.snapshot())).toList()), events.counts());
     }
 
     /** Write-intent bitmap commits so far (for tests and benchmarks). */
@@ -525,8 +532,6 @@ public final class Mirror implements Volume, Closeable {
 
     /** A one-line reason for a failure, without Java class names. */
     static String reason(Throwable e) {
-        String msg = e.getMessage();
-        String name = e.getClass().getSimpleName();
-        return msg == null ? name : (e instanceof java.nio.file.FileSystemException ? name + ": " + msg : msg);
+        return Reasons.of(e);
     }
 }

@@ -285,7 +285,7 @@ final class ImageFs {
             if (ErrnoMapper.isCallerError(failure)) {
                 LOG.debug("{} {} offset {} length {} refused (errno {}): {}", op, path, offset, length, errno, cause.getMessage());
             } else if (cause instanceof IOException) {
-                LOG.warn("{} {} offset {} length {} failed (errno {}): {}", op, path, offset, length, errno, cause.toString());
+                LOG.warn("{} {} offset {} length {} failed (errno {}): {}", op, path, offset, length, errno, fr1.engine.Reasons.withFile(cause));
             } else {
                 LOG.error("{} {} offset {} length {} failed unexpectedly (errno {})", op, path, offset, length, errno, failure);
             }

@@ -78,7 +78,7 @@ record JfuseSession(Fuse fuse, Arena extras) implements Session {
                 return true;
             }
         } catch (ReflectiveOperationException | RuntimeException e) {
-            LOG.warn("cannot observe the jfuse loop directly ({}); watching the mount table instead", e.toString());
+            LOG.warn("cannot observe the jfuse loop directly ({}); watching the mount table instead", fr1.engine.Reasons.of(e));
         }
         return false;
     }

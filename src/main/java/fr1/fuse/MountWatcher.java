@@ -24,7 +24,7 @@ final class MountWatcher {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (IOException | RuntimeException e) {
-                LOG.warn("cannot read the mount table to watch {}: {}", mountpoint, e.toString());
+                LOG.warn("cannot read the mount table to watch {}: {}", mountpoint, fr1.engine.Reasons.withFile(e));
             } finally {
                 onGone.run();
             }

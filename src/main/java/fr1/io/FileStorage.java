@@ -196,12 +196,38 @@ public final class FileStorage implements Storage {
     @Override
     public long capacity() throws IOException {
         if (blockDevice) {
-            // FileChannel.size() is 0 for a block device; the sysfs size is in 512-byte sectors.
-            Path real = path.toRealPath();
-            Path sys = Path.of("/sys/class/block", real.getFileName().toString(), "size");
-            return Long.parseLong(Files.readString(sys).trim()) * 512L;
+            return blockDeviceSize(path);
         }
         return channel.size();
+    }
+
+    /**
+     * The capacity of an existing path without opening it: a regular file's length, a block device's size.
+     *
+     * @throws IOException if the path is missing, or neither a regular file nor a block device
+     */
+    public static long capacityOf(Path path) throws IOException {
+        if (isBlockDevice(path)) {
+            return blockDeviceSize(path);
+        }
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString());
+        }
+        if (!Files.isRegularFile(path)) {
+            throw new IOException(path + " is not a regular file or block device");
+        }
+        return Files.size(path);
+    }
+
+    /** FileChannel.size() is 0 for a block device; sysfs has its size in 512-byte sectors (partitions too). */
+    private static long blockDeviceSize(Path path) throws IOException {
+        Path real = path.toRealPath();
+        Path sys = Path.of("/sys/class/block", real.getFileName().toString(), "size");
+        try {
+            return Long.parseLong(Files.readString(sys).trim()) * 512L;
+        } catch (NumberFormatException e) {
+            throw new IOException(sys + ": not a size (" + e.getMessage() + ")");
+        }
     }
 
     @Override

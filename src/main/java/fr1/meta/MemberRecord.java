@@ -16,10 +16,24 @@ import org.roaringbitmap.RoaringBitmap;
  *                         was written elsewhere (split brain).
  * @param lastResyncChunks chunks copied by its last completed resync
  * @param missed           chunks it lacks (its missed set); empty when in sync. Owned by the caller.
+ * @param path             the path the member was last known by, or null if not known: only for people (not
+ *                         in the superblock itself but in its slot's {@link PathPage}; not compared by anything)
  */
 public record MemberRecord(UUID uuid, int state, int flags, long lastEvents, UUID generation, long prevEvents,
                            UUID prevGeneration, long lastResyncChunks,
-                           RoaringBitmap missed) {
+                           RoaringBitmap missed, String path) {
+
+    /** A record whose path is not known. */
+    public MemberRecord(UUID uuid, int state, int flags, long lastEvents, UUID generation, long prevEvents,
+                        UUID prevGeneration, long lastResyncChunks, RoaringBitmap missed) {
+        this(uuid, state, flags, lastEvents, generation, prevEvents, prevGeneration, lastResyncChunks, missed, null);
+    }
+
+    /** The same record with {@code p} as its last known path. */
+    public MemberRecord withPath(String p) {
+        return new MemberRecord(uuid, state, flags, lastEvents, generation, prevEvents, prevGeneration,
+                lastResyncChunks, missed, p);
+    }
 
     /** True if a member whose own newest superblock has these values only missed updates from this array. */
     public boolean knows(long events, java.util.UUID gen) {

@@ -3,6 +3,7 @@ package fr1.meta;
 import fr1.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
@@ -95,7 +96,23 @@ public final class MetaStore {
             throw new CorruptMetadataException(where + ": superblock and anchor name different arrays");
         }
         sequence = best.sequence();
-        return best.superblock();
+        return withPaths(best.superblock(), (int) (best.sequence() & 1), best.sequence());
+    }
+
+    /** The superblock with its members' last known paths, if the slot's {@link PathPage} is the one written with it. */
+    private Superblock withPaths(Superblock sb, int slot, long seq) throws IOException {
+        byte[] page = new byte[Layout.PAGE];
+        storage.readFully(ByteBuffer.wrap(page), PathPage.offset(anchor.layout(), slot));
+        java.util.List<String> paths = PathPage.decode(page, seq, sb.members().size());
+        if (paths == null) {
+            return sb;
+        }
+        java.util.List<MemberRecord> records = new java.util.ArrayList<>(sb.members().size());
+        for (int i = 0; i < paths.size(); i++) {
+            records.add(sb.members().get(i).withPath(paths.get(i)));
+        }
+        return new Superblock(sb.arrayUuid(), sb.memberIndex(), sb.clean(), sb.size(), sb.chunkSize(), sb.events(),
+                sb.generation(), records);
     }
 
     private Superblock.Slot readSlot(int s) throws IOException {
@@ -113,11 +130,21 @@ public final class MetaStore {
         return Superblock.decode(all, layout, where);
     }
 
-    /** Writes {@code sb} to the older slot and forces it: the previous state stays intact in the other slot. */
+    /**
+     * Writes {@code sb} to the older slot and forces it: the previous state stays intact in the other slot. The
+     * members' paths, if any is known, go to the slot's {@link PathPage} with it.
+     */
     public void writeSuperblock(Superblock sb) throws IOException {
         long next = sequence + 1;
-        ByteBuffer bytes = sb.encode(next, anchor.layout());
-        storage.writeFully(bytes, anchor.layout().slotOffset((int) (next & 1)));
+        Layout layout = anchor.layout();
+        int slot = (int) (next & 1);
+        ByteBuffer bytes = sb.encode(next, layout);
+        boolean paths = sb.members().stream().anyMatch(m -> m.path() != null) && PathPage.fits(layout, bytes.remaining());
+        storage.writeFully(bytes, layout.slotOffset(slot));
+        if (paths) {
+            List<String> list = sb.members().stream().map(MemberRecord::path).toList();
+            storage.writeFully(ByteBuffer.wrap(PathPage.encode(next, list)), PathPage.offset(layout, slot));
+        }
         storage.force();
         sequence = next;
     }

@@ -5,9 +5,11 @@ import fr1.control.ControlServer;
 import fr1.control.DaemonLock;
 import fr1.control.FakeTarget;
 import fr1.control.Samples;
+import fr1.control.PrometheusText;
 import fr1.control.StatusJson;
 import fr1.control.StatusText;
 import fr1.engine.ArrayException;
+import fr1.engine.MirrorCounters;
 import fr1.engine.MirrorStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -197,6 +199,15 @@ class CliTest {
         Run json = fr1("status", "--json", mnt.toString());
         assertEquals(0, json.code(), json.err());
         assertEquals(StatusJson.format(mnt.toString(), Samples.degraded()) + "\n", json.out());
+    }
+
+    @Test
+    void statusPrintsPrometheusText() throws IOException {
+        serve();
+        Run prom = fr1("status", "--prometheus", mnt.toString());
+        assertEquals(0, prom.code(), prom.err());
+        assertEquals(PrometheusText.format(mnt.toString(), Samples.degraded(), MirrorCounters.NONE), prom.out());
+        assertErrorStartsWith(fr1("status", "--prometheus", "--json", mnt.toString()), 2, "--prometheus is a format of its own");
     }
 
     @Test
@@ -417,10 +428,73 @@ class CliTest {
     }
 
     @Test
+    void withoutASizeTheSmallestMemberGivesIt() throws Exception {
+        // raidtools2 takes the size from the component devices: here 40M and 33M files, the spare is made.
+        try (var a = new java.io.RandomAccessFile(dir.resolve("a.img").toFile(), "rw");
+             var b = new java.io.RandomAccessFile(dir.resolve("b.img").toFile(), "rw")) {
+            a.setLength(40 << 20);
+            b.setLength(33 << 20);
+        }
+        Path tab = raidtab(volArray(""));
+        long chunks = (33L << 20) / (16 << 10);
+        while (new fr1.meta.Layout(chunks * (16 << 10), 16 << 10, 8, 16 << 20).minCapacity() > 33 << 20) {
+            chunks--;
+        }
+        fr1.meta.Layout expected = new fr1.meta.Layout(chunks * (16 << 10), 16 << 10, 8, 16 << 20);
+        assertTrue(new fr1.meta.Layout(expected.size() + (16 << 10), 16 << 10, 8, 16 << 20).minCapacity() > 33 << 20,
+                "one chunk more does not");
+        Run r = fr1("mkraid", "--config", tab.toString(), "vol.img");
+        assertEquals(new Run(0, "", "fr1: size " + fr1.control.Units.human(expected.size()) + " from the smallest "
+                + "member " + dir.resolve("b.img") + "\nfr1: created 2-member array with 1 spare, size "
+                + fr1.control.Units.human(expected.size()) + ", chunk 16K\n"), r);
+        try (fr1.engine.Mirror m = fr1.engine.Mirror.open(List.of(dir.resolve("a.img"), dir.resolve("b.img"),
+                dir.resolve("s.img")), fr1.engine.MirrorOptions.defaults())) {
+            assertEquals(expected.size(), m.status().size());
+        }
+        assertEquals(40L << 20, Files.size(dir.resolve("a.img")), "an existing member keeps its length");
+        // Members that hold data still need --force; the plain create form behaves the same.
+        assertErrorStartsWith(fr1("create", dir.resolve("a.img").toString(), dir.resolve("b.img").toString()), 3,
+                dir.resolve("a.img") + " already holds fr1 metadata");
+        Run forced = fr1("create", "--force", "--chunk-size", "16K", dir.resolve("a.img").toString(),
+                dir.resolve("b.img").toString());
+        assertEquals(0, forced.code(), forced.toString());
+        assertTrue(forced.err().startsWith("fr1: size " + fr1.control.Units.human(expected.size())
+                + " from the smallest member " + dir.resolve("b.img") + "\n"), forced.err());
+        assertError(fr1("create", dir.resolve("a.img").toString(), dir.resolve("new.img").toString()), 2,
+                "--size is required when a member does not exist yet (" + dir.resolve("new.img") + " does not; "
+                        + "without --size the smallest member gives the size)");
+        Files.writeString(dir.resolve("tiny.img"), "x");
+        assertErrorStartsWith(fr1("create", "--force", dir.resolve("a.img").toString(),
+                dir.resolve("tiny.img").toString()), 3, dir.resolve("tiny.img") + " has 1 bytes: too small");
+    }
+
+    @Test
+    void theImagePathStandsForItsMount() throws Exception {
+        serve();
+        Files.createFile(mnt.resolve("vol.img")); // what the FUSE mount shows
+        Run r = fr1("status", mnt.resolve("vol.img").toString());
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(0, fr1("raidsetfaulty", mnt.resolve("vol.img").toString(), "1").code());
+        assertEquals(List.of("status", "fail 1"), target.calls);
+        // Not mounted (no image there yet): the raidtab's raiddev names it, its directory is the mountpoint.
+        Path elsewhere = Files.createDirectory(dir.resolve("srv"));
+        Path tab = Files.writeString(dir.resolve("img.raidtab"), "raiddev " + elsewhere.resolve("vol.img") + "\n"
+                + "  raid-level 1\n  nr-raid-disks 2\n  device /x/a\n  raid-disk 0\n  device /x/b\n  raid-disk 1\n");
+        Raidtab.Array a = Raidtab.read(tab).select(null);
+        assertEquals(elsewhere, a.mountpoint());
+        assertEquals("vol.img", a.imageName());
+        assertEquals(elsewhere.toString(), Raidtab.resolveMountpoint(elsewhere.resolve("vol.img").toString(), tab,
+                true));
+        assertError(fr1("status", dir.resolve("nothing/vol.img").toString()), 4,
+                "no fr1 mount at " + dir.resolve("nothing/vol.img"));
+    }
+
+    @Test
     void createFromRaidtabRefusals() throws IOException {
         Path tab = raidtab(volArray(""));
         assertError(fr1("create", "--config", tab.toString()), 2,
-                tab + ":1: raiddev vol.img has no fr1-size (the image size), and no --from image was given");
+                tab + ":1: raiddev vol.img has no fr1-size and device " + dir.resolve("a.img") + " does not exist: "
+                        + "give fr1-size (the image size), or create the devices first (the smallest gives the size)");
         assertErrorStartsWith(fr1("create", "--config", tab.toString(), "x.img"), 2,
                 "with --config the members, spares, size and chunk size come from the raidtab");
         assertErrorStartsWith(fr1("create", "--array", "x", "a", "b"), 2, "--array needs --config");

@@ -43,9 +43,10 @@ class ExitCodesTest {
                 ExitCodes.message(new FileSystemException("/nfs/b.img", null, "Stale file handle")));
         assertEquals("members do not belong together: uuid differs",
                 ExitCodes.message(new ArrayException("members do not belong together:\n  uuid differs\n")));
-        assertEquals("internal error: java.lang.IllegalStateException: boom",
+        assertEquals("internal error: boom (a bug; FR1_DEBUG=1 prints where)",
                 ExitCodes.message(new IllegalStateException("boom")));
         assertEquals("not supported yet: not yet", ExitCodes.message(new UnsupportedOperationException("not yet")));
-        assertEquals("IOException", ExitCodes.message(new IOException()));
+        assertEquals("Input/output error", ExitCodes.message(new IOException()));
+        assertEquals("/x: No such file or directory", ExitCodes.message(new IOException(new NoSuchFileException("/x"))));
     }
 }

@@ -102,6 +102,27 @@ class RaidtabTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
+            /srv/vol/vol.img              |                                       | vol.img  | /srv/vol
+            /srv/vol/../vol/x.raw         |                                       | x.raw    | /srv/vol
+            /srv/vol/vol.img              | fr1-mountpoint /mnt/v                 | vol.img  | /mnt/v
+            /srv/vol/vol.img              | fr1-image vm.raw                      | vm.raw   | /srv/vol
+            /dev/md0                      |                                       | disk.img |
+            /dev/md0                      | fr1-mountpoint /srv/md0               | disk.img | /srv/md0
+            /vol.img                      |                                       | disk.img |
+            vm.img                        |                                       | vm.img   |
+            /srv/my vol.img               |                                       | disk.img |
+            """)
+    void theRaiddevNameIsTheImagesPath(String raiddev, String extra, String image, String mountpoint) {
+        Raidtab.Array a = parse("raiddev " + raiddev + "\nraid-level 1\nnr-raid-disks 1\ndevice /a\nraid-disk 0\n"
+                + (extra == null ? "" : extra + "\n")).select(null);
+        assertEquals(image, a.imageName());
+        assertEquals(mountpoint == null ? null : java.nio.file.Path.of(mountpoint), a.mountpoint());
+        assertEquals(a, parse("raiddev " + raiddev + "\nraid-level 1\nnr-raid-disks 1\ndevice /a\nraid-disk 0\n"
+                + (extra == null ? "" : extra + "\n")).select(Raidtab.lastElement(raiddev)), "its last element selects it");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
             raid-dsik 0                                       | 7 | unknown key 'raid-dsik'
             raid-level 1                                      | 7 | 'raid-level' given twice in raiddev vol (first on line 2)
             chunk-size 3                                      | 7 | chunk-size 3: must be a power of two from 4 to 65536 (KiB)

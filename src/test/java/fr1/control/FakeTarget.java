@@ -1,5 +1,6 @@
 package fr1.control;
 
+import fr1.engine.MirrorCounters;
 import fr1.engine.MirrorStatus;
 
 import java.io.IOException;
@@ -11,6 +12,7 @@ public final class FakeTarget implements ControlTarget {
 
     public final List<String> calls = new CopyOnWriteArrayList<>();
     public volatile MirrorStatus status = Samples.degraded();
+    public volatile MirrorCounters counters = MirrorCounters.NONE;
     /** Thrown by every call when set. */
     public volatile IOException failure;
     /** Run by unmount() (after recording it), e.g. to close the server as the daemon would. */
@@ -21,6 +23,13 @@ public final class FakeTarget implements ControlTarget {
         calls.add("status");
         throwIfSet();
         return status;
+    }
+
+    @Override
+    public MirrorCounters counters() throws IOException {
+        calls.add("counters");
+        throwIfSet();
+        return counters;
     }
 
     @Override

@@ -16,6 +16,7 @@ class RequestTest {
         assertEquals(new Request.Status(false), Request.parse("status"));
         assertEquals(new Request.Status(false), Request.parse("status text"));
         assertEquals(new Request.Status(true), Request.parse("status json"));
+        assertEquals(new Request.Status(Request.Status.Format.PROMETHEUS), Request.parse("status prometheus"));
         assertEquals(new Request.Fail("1"), Request.parse("fail 1"));
         assertEquals(new Request.Remove("/nfs/b.img"), Request.parse("remove /nfs/b.img"));
         assertEquals(new Request.Add("/my disks/b.img", false), Request.parse("add /my disks/b.img"));
@@ -32,7 +33,8 @@ class RequestTest {
 
     @Test
     void linesRoundTrip() throws Exception {
-        for (Request r : List.of(new Request.Status(true), new Request.Status(false), new Request.Fail("0"),
+        for (Request r : List.of(new Request.Status(true), new Request.Status(false),
+                new Request.Status(Request.Status.Format.PROMETHEUS), new Request.Fail("0"),
                 new Request.Remove("a b"), new Request.Add("c", true), new Request.Add("d", false),
                 new Request.Down("e"), new Request.Up("f"), new Request.Umount(), new Request.Check(false, null),
                 new Request.Check(true, null), new Request.Check(true, "0"), new Request.Resync(true),

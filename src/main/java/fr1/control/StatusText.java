@@ -48,16 +48,19 @@ public final class StatusText {
             if (m.missedChunks() > 0) {
                 out.append(" missed ").append(m.missedChunks()).append(m.missedChunks() == 1 ? " chunk" : " chunks");
             }
-            if (m.writeBehind()) {
-                out.append(" write-behind lag ").append(m.lagWrites()).append(m.lagWrites() == 1 ? " write" : " writes");
-            }
             MirrorStatus.Lag lag = m.lag();
-            if (!"none".equals(lag.mode()) && (!"streaming".equals(lag.mode()) || !lag.current())) {
-                out.append(' ').append(lag.mode());
+            if (m.writeBehind() || !"none".equals(lag.mode())) {
+                out.append(" write-behind");
+                if (!"none".equals(lag.mode())) {
+                    out.append(' ').append(lag.mode());
+                }
                 if (!lag.current()) {
                     out.append(": lacks ").append(lag.writes()).append(lag.writes() == 1 ? " write" : " writes")
                             .append(" (").append(Units.human(lag.bytes())).append("), recovery point ")
                             .append(Units.seconds(lag.recoveryPointMillis()));
+                } else if (m.lagWrites() > 0) {
+                    out.append(": ").append(m.lagWrites()).append(m.lagWrites() == 1 ? " write" : " writes")
+                            .append(" queued");
                 }
             }
             out.append('\n');

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +37,9 @@ final class CatchUp implements AutoCloseable {
     static final long TICK_MILLIS = 50;
     /** Chunks left below which a behind member streams again (the rest copied with stripes held). */
     static final int LOW_WATER_CHUNKS = 64;
+    /** Copies in flight toward a member that is not local, and their length at most. */
+    static final int REMOTE_DEPTH = 4;
+    static final long REMOTE_RUN_BYTES = 8 << 20;
 
     private final fr1.meta.Layout layout;
     private final Members members;
@@ -185,14 +187,15 @@ final class CatchUp implements AutoCloseable {
             this.target = s.member();
             this.epoch = s.epoch();
             int d = Resync.LOCAL_DEPTH;
+            long run = Resync.MAX_RUN_BYTES;
             if (!s.inline()) {
-                d = Resync.REMOTE_DEPTH;
-                if (s.io() instanceof ThreadPoolExecutor p) {
-                    d = Math.min(d, Math.max(1, p.getMaximumPoolSize() * 3 / 4));
-                }
+                // A remote member takes one large O_DIRECT write as pieces in parallel, and writes to one file are
+                // serialised there anyway (FUSE takes the file's lock per write): few copies, long runs.
+                d = REMOTE_DEPTH;
+                run = REMOTE_RUN_BYTES;
             }
             this.depth = (int) Math.max(1, Math.min(d, Resync.MAX_IN_FLIGHT_BYTES / layout.chunkSize()));
-            this.runChunks = (int) Math.max(1, Math.min(Resync.MAX_RUN_BYTES, Resync.MAX_IN_FLIGHT_BYTES / depth)
+            this.runChunks = (int) Math.max(1, Math.min(run, Resync.MAX_IN_FLIGHT_BYTES / depth)
                     / layout.chunkSize());
         }
 
@@ -256,7 +259,8 @@ final class CatchUp implements AutoCloseable {
                     return;
                 }
                 if (buf == null || buf.capacity() < len) {
-                    buf = ByteBuffer.allocateDirect(runChunks * layout.chunkSize());
+                    // Page-aligned: a slow member takes it with O_DIRECT (Storage.writeBulk).
+                    buf = ByteBuffer.allocateDirect(runChunks * layout.chunkSize() + 4096).alignedSlice(4096);
                 }
                 buf.clear().limit(len);
                 boolean ok;

@@ -447,7 +447,8 @@ final class Resync implements AutoCloseable {
         /** {@code len} bytes to read into; allocated as large as runs are lately (allocating zeroes it). */
         ByteBuffer get(int len, int max) {
             if (buf == null || buf.capacity() < len) {
-                buf = ByteBuffer.allocateDirect(Math.max(len, Math.min(2 * len, max)));
+                // Page-aligned: a slow member takes it with O_DIRECT (Storage.writeBulk).
+                buf = ByteBuffer.allocateDirect(Math.max(len, Math.min(2 * len, max)) + 4096).alignedSlice(4096);
             }
             return buf.clear().limit(len);
         }

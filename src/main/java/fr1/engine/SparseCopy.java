@@ -83,7 +83,7 @@ final class SparseCopy {
                 i++;
                 b = segs[2 * i + 1];
             }
-            target.writeFully(buf.duplicate().limit(b).position(a), offset + a);
+            target.writeBulk(buf.duplicate().limit(b).position(a), offset + a);
             pos = b;
         }
         if (pos < length) {

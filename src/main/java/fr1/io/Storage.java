@@ -56,6 +56,15 @@ public interface Storage extends Closeable {
     }
 
     /**
+     * Writes all of {@code src}, a large copy (resync, catch-up): where the member is slow per call, an
+     * implementation may take a path that sends the pieces of one large write in parallel (O_DIRECT on FUSE, NFS,
+     * nbd). Same result as {@link #writeFully}; the default is that.
+     */
+    default void writeBulk(ByteBuffer src, long position) throws IOException {
+        writeFully(src, position);
+    }
+
+    /**
      * Makes {@code length} bytes at {@code position} read as zeros and frees their space where the file system can
      * (a hole). The default writes zeros, so a member whose file system has no holes still ends byte-identical.
      */

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StatusTextTest {
 
@@ -59,6 +60,27 @@ class StatusTextTest {
                 new MirrorStatus.Resync(true, 1, 999, 1000, 1024, false));
         assertEquals("recovery = 99.9% (999/1000 chunks) [===================>] 1.0KiB/s eta 1:04",
                 StatusText.progressLine(s));
+    }
+
+    @Test
+    void aWriteBehindMemberShowsItsModeWhatItLacksAndItsRecoveryPoint() {
+        MirrorStatus s = new MirrorStatus("u", 1L << 30, 65536, 7, "active",
+                List.of(new MirrorStatus.Member(0, "/a", "in_sync", 0, 0, null),
+                        new MirrorStatus.Member(1, "/nas/b", "in_sync", 0, 0, null, true, 0, List.of(),
+                                new MirrorStatus.Lag("behind", 1834, 120_193_024L, 1834, 2400))),
+                MirrorStatus.Resync.idle(), MirrorStatus.Check.idle(), new MirrorStatus.Unavailable(0, -1));
+        assertEquals("      [1] /nas/b in_sync write-behind behind: lacks 1834 writes (114.6M), "
+                + "recovery point 2.4s", StatusText.format("/m", s).lines().toList().get(2));
+    }
+
+    @Test
+    void unavailableChunksAreSaidWithWhereTheirDataIs() {
+        MirrorStatus s = new MirrorStatus("u", 1L << 30, 65536, 7, "degraded",
+                List.of(new MirrorStatus.Member(0, "/a", "faulty", 10, 0, "failed by operator"),
+                        new MirrorStatus.Member(1, "/nas/b", "in_sync", 0, 0, null)),
+                MirrorStatus.Resync.idle(), MirrorStatus.Check.idle(), new MirrorStatus.Unavailable(3, 0));
+        assertTrue(StatusText.format("/m", s).contains("3 chunks unavailable: their current data is on member 0;"
+                + " reads of them fail until it is back"), StatusText.format("/m", s));
     }
 
     @Test

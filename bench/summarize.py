@@ -133,7 +133,7 @@ def issue9_targets(med, resync):
 def main():
     ap = argparse.ArgumentParser()
     for a in ("work", "result", "layers", "workloads", "runs", "runtime", "slow-runtime", "size", "delay",
-              "paced-iops", "paced-runtime", "async-opts", "qemu-child-opts", "resync-size", "resync-levels", "store", "store-desc", "binding", "jar", "commit",
+              "paced-iops", "paced-runtime", "async-opts", "qemu-child-opts", "resync-size", "resync-levels", "thin-levels", "store", "store-desc", "binding", "jar", "commit",
               "load-before-wait", "load-start", "load-end", "quiet-waited", "quiet-max", "quiet-load", "quick",
               "seconds", "fio-seconds"):
         ap.add_argument("--" + a, default="")
@@ -350,6 +350,55 @@ def main():
                                       "met": one["engine_vs_full"] is not None and one["engine_vs_full"] <= 0.03,
                                       "met_wall": one["wall_vs_full"] is not None and one["wall_vs_full"] <= 0.03}
 
+    # ---------------------------------------------------------------- thin images (issue 11)
+    thin = None
+    thin_levels = a.thin_levels.split()
+    raw = [load_json(p)["seconds"] for p in sorted(glob.glob(os.path.join(out, "thinfull.*.json")))]
+    raw = [x for x in raw if x]
+    if thin_levels and raw:
+        full = statistics.median(raw)
+        thin = {"image": a.resync_size, "raw_copy_s": {"runs": raw, "median": full}, "levels": [], "fstrim": None}
+        print(f"thin images: add --full of a new member to a {a.resync_size} image vs a raw copy of the whole image "
+              f"(dd bs=4M conv=fsync): {full:.3f} s (median)")
+        print(f"  {'data':>5} {'engine ms':>10} {'wall s':>7} {'engine/raw':>11} {'source MiB':>11} {'new MiB':>8} "
+              f"{'new/source':>10} {'identical':>9}")
+        for pct in thin_levels:
+            rs = [load_json(p) for p in sorted(glob.glob(os.path.join(out, f"thin.{pct}.*.json")))]
+            rs = [r for r in rs if r]
+            if not rs:
+                continue
+            eng = [r["engine_ms"] for r in rs if r.get("engine_ms") is not None]
+            e = statistics.median(eng) if eng else None
+            src = statistics.median(r["source_bytes"] for r in rs)
+            new = statistics.median(r["new_member_bytes"] for r in rs)
+            lv = {"percent": float(pct), "runs": rs, "engine_ms": e,
+                  "wall_s": statistics.median(r["wall_s"] for r in rs),
+                  "engine_vs_raw": (e / 1000 / full) if e is not None and full else None,
+                  "new_vs_source_bytes": new / src if src else None,
+                  "identical": all(r.get("identical") for r in rs)}
+            thin["levels"].append(lv)
+            print(f"  {pct + '%':>5} {fmt(e, 0):>10} {lv['wall_s']:>7.2f} {fmt(lv['engine_vs_raw'], 3):>11} "
+                  f"{src / 2**20:>11.0f} {new / 2**20:>8.0f} {fmt(lv['new_vs_source_bytes'], 2):>10} "
+                  f"{str(lv['identical']).lower():>9}")
+        trims = [load_json(p) for p in sorted(glob.glob(os.path.join(out, "fstrim.*.json")))]
+        trims = [t for t in trims if t and t.get("mib_s")]
+        if trims:
+            thin["fstrim"] = {"runs": trims, "mib_s": statistics.median(t["mib_s"] for t in trims)}
+            t0 = trims[0]
+            print(f"  fstrim through a loop device (ext4 on the 100% image): {thin['fstrim']['mib_s']:.0f} MiB/s "
+                  f"trimmed (median); member {t0['member_bytes_before'] / 2**20:.0f} -> "
+                  f"{t0['member_bytes_after'] / 2**20:.0f} MiB")
+        goal = {1.0: 0.05, 10.0: 0.15}
+        for lv in thin["levels"]:
+            if lv["percent"] in goal:
+                targets[f"thin_full_resync_{lv['percent']:g}pct"] = {
+                    "target": f"add --full of a {lv['percent']:g}% image <= {goal[lv['percent']]}x a raw copy",
+                    "engine_vs_raw": lv["engine_vs_raw"],
+                    "met": lv["engine_vs_raw"] is not None and lv["engine_vs_raw"] <= goal[lv["percent"]]}
+        print("  engine ms: from resync start to in_sync (resync-finished event); new/source: the new member's size on "
+              "disk (du) over the source's")
+        print()
+
     def verdict(ok):
         return "met" if ok else "MISSED"
 
@@ -407,6 +456,7 @@ def main():
                    "duration_s": {"measuring": int(a.seconds or 0), "fio_phase": int(a.fio_seconds or 0)}},
         "results": results,
         "resync": resync,
+        "thin": thin,
         "targets": targets,
         "events": events,
         "final_status": statuses,

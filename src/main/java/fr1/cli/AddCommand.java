@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
                 "  fr1 add --full /mnt/vm /nfs/new.img && fr1 wait /mnt/vm"})
 final class AddCommand extends MemberCommand {
 
-    @Option(names = "--full", description = "Copy every chunk, not only the missed ones (new or unknown members).")
+    @Option(names = "--full", description = "Copy every chunk, not only the missed ones (new or unknown members). "
+            + "Only data moves: the source's holes and pages of zeros become holes on the new member.")
     boolean full;
 
     @Override

@@ -84,7 +84,8 @@ final class CreateCommand implements Callable<Integer> {
     boolean force;
 
     @Option(names = "--from", paramLabel = "IMAGE",
-            description = "An existing plain image whose content the new array starts with (copied to the members).")
+            description = "An existing plain image whose content the new array starts with (copied to the members; "
+                    + "only its data moves: its holes and pages of zeros stay holes).")
     Path from;
 
     @Option(names = "--spare", paramLabel = "PATH",

@@ -20,7 +20,11 @@ import java.util.concurrent.Callable;
                         + "block devices) and presents it as a single file through FUSE.",
                 "",
                 "Members hold the image at offset 0 and fr1's metadata after it, so each member alone is a plain "
-                        + "image. A member that fails is tracked; when it returns only the chunks it missed are copied."},
+                        + "image. A member that fails is tracked; when it returns only the chunks it missed are copied.",
+                "",
+                "Images stay thin: member files are sparse, discards (fstrim, blkdiscard, mkfs through a loop "
+                        + "device; fallocate --punch-hole or --zero-range on the image) free the range on every "
+                        + "member, and copies (resync, add --full, create --from) move only data, leaving holes."},
         subcommands = {CreateCommand.class, MountCommand.class, StatusCommand.class, WaitCommand.class,
                 FailCommand.class, RemoveCommand.class, AddCommand.class, DownCommand.class, UpCommand.class,
                 CheckCommand.class, RepairCommand.class, ResyncCommand.class, UmountCommand.class,

@@ -61,11 +61,12 @@ final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print JSON for scripts: array.{uuid,size,chunkSize,events,state}, "
             + "members[].{index,path,state,missedChunks,lastResyncChunks,reason,writeBehind,lagWrites,"
-            + "lag.{mode,writes,bytes,chunks,recoveryPointMs},missedRuns}, "
+            + "allocatedBytes,lag.{mode,writes,bytes,chunks,recoveryPointMs},missedRuns}, "
             + "resync.{active,member,doneChunks,totalChunks,bytesPerSecond,full,paused}, "
             + "check.{active,repair,doneChunks,totalChunks,mismatches,repaired,firstMismatches}, "
             + "unavailable.{chunks,currentDataOn}. Sizes in bytes; "
-            + "missedRuns is the dirty map as [[firstChunk,length],...].")
+            + "missedRuns is the dirty map as [[firstChunk,length],...]; allocatedBytes is what the member file "
+            + "holds on its file system (as du; -1 if unknown).")
     boolean json;
 
     @Option(names = "--map", description = "Add the dirty map: which regions each member that is not in sync misses.")

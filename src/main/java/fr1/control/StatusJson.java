@@ -26,7 +26,7 @@ import java.util.List;
  * {"mountpoint":"/mnt/x",
  *  "array":{"uuid":..,"size":..,"chunkSize":..,"events":..,"state":".."},
  *  "members":[{"index":0,"path":"..","state":"in_sync","missedChunks":0,"lastResyncChunks":0,"reason":null,
- *              "writeBehind":false,"lagWrites":0,
+ *              "writeBehind":false,"lagWrites":0,"allocatedBytes":-1,
  *              "lag":{"mode":"none|streaming|behind|catching-up","writes":0,"bytes":0,"chunks":0,
  *                     "recoveryPointMs":0},
  *              "missedRuns":[[start,length],...]}],
@@ -78,17 +78,19 @@ public final class StatusJson {
     }
 
     public record Member(int index, String path, String state, long missedChunks, long lastResyncChunks,
-                         String reason, boolean writeBehind, int lagWrites, Lag lag, List<Run> missedRuns) {
+                         String reason, boolean writeBehind, int lagWrites, Long allocatedBytes, Lag lag,
+                         List<Run> missedRuns) {
 
         static Member of(MirrorStatus.Member m) {
             return new Member(m.index(), m.path(), m.state(), m.missedChunks(), m.lastResyncChunks(), m.reason(),
-                    m.writeBehind(), m.lagWrites(), Lag.of(m.lag()), m.missedRuns().stream().map(Run::of).toList());
+                    m.writeBehind(), m.lagWrites(), m.allocatedBytes(), Lag.of(m.lag()),
+                    m.missedRuns().stream().map(Run::of).toList());
         }
 
         MirrorStatus.Member toStatus() {
             return new MirrorStatus.Member(index, path, state, missedChunks, lastResyncChunks, reason, writeBehind,
                     lagWrites, missedRuns == null ? List.of() : missedRuns.stream().map(Run::toStatus).toList(),
-                    lag == null ? MirrorStatus.Lag.NONE : lag.toStatus());
+                    lag == null ? MirrorStatus.Lag.NONE : lag.toStatus(), allocatedBytes == null ? -1 : allocatedBytes);
         }
     }
 

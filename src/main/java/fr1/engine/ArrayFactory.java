@@ -235,11 +235,11 @@ final class ArrayFactory {
         long lastLog = System.nanoTime();
         for (long off = 0; off < layout.size(); off += buf.capacity()) {
             int len = (int) Math.min(buf.capacity(), layout.size() - off);
-            buf.clear().limit(len);
-            members.get(0).readFully(buf, off);
-            buf.flip();
+            // Only data moves: the image's holes (and pages of zeros) become holes on the other members.
+            SparseCopy copy = new SparseCopy(buf.clear().limit(len), off);
+            copy.read(members.get(0));
             for (int i = 1; i < members.size(); i++) {
-                members.get(i).writeFully(buf.duplicate(), off);
+                copy.write(members.get(i));
             }
             if (System.nanoTime() - lastLog > 5_000_000_000L) {
                 LOG.info("copying {} to the other members: {}%", paths.get(0), off * 100 / layout.size());

@@ -388,6 +388,7 @@ final class CatchUp implements AutoCloseable {
             int last = run.last();
             Lagging lag = target.lagging;
             long off = (long) first * layout.chunkSize();
+            SparseCopy sparse = new SparseCopy(buf, off);
             Topology.Slot to;
             Topology.Slot source;
             IOException readError = null;
@@ -414,7 +415,7 @@ final class CatchUp implements AutoCloseable {
                 lag.copying.set(first, last);
                 lag.lacks.clear(first, last);
                 try {
-                    fanOut.one(source, x -> x.storage().readFully(buf.duplicate(), off));
+                    fanOut.one(source, x -> sparse.read(x.storage()));
                 } catch (IOException e) {
                     readError = e;
                     lag.lacks.set(first, last);
@@ -426,7 +427,7 @@ final class CatchUp implements AutoCloseable {
                 }
                 if (readError == null) {
                     try {
-                        fanOut.one(to, x -> x.storage().writeBulk(buf.duplicate(), off));
+                        fanOut.one(to, x -> sparse.write(x.storage(), (long) maxGap() * layout.chunkSize()));
                     } catch (IOException e) {
                         lag.lacks.set(first, last);
                         lag.copying.clear(first, last);

@@ -84,6 +84,8 @@ public final class Mirror implements Volume, Closeable {
     private final Scrub scrub;
     private final Housekeeper housekeeper;
     private final CatchUp catchUp;
+    private final Discards discards;
+    private final Holes holes;
 
     private Mirror(Layout layout, UUID arrayUuid, MirrorOptions options, StorageOpener opener, RoaringBitmap dirty,
                    Clock clock) {
@@ -119,6 +121,9 @@ public final class Mirror implements Volume, Closeable {
                 options.quietPeriod().toMillis(), timeout);
         this.catchUp = new CatchUp(layout, members, locks, fanOut, reads, behind, failures, events, clock, lagLimit,
                 throttles, options.writeBehindMax(), timeout, MAX_MEMBERS);
+        this.discards = new Discards(layout, members, locks, wib, fanOut, behind, failures, meta, throttles, clock,
+                writes::write, timeout);
+        this.holes = new Holes(layout.size(), members, fanOut);
     }
 
     // ---------------------------------------------------------------- create and open
@@ -294,6 +299,22 @@ public final class Mirror implements Volume, Closeable {
         writes.flush();
     }
 
+    /** A discard (punch-hole, or zero-range): a write of zeros that frees the members' space (see {@link Discards}). */
+    @Override
+    public void discard(long offset, long length, boolean zeroRange) throws IOException {
+        discards.discard(offset, length, zeroRange);
+    }
+
+    @Override
+    public long seekData(long offset) {
+        return holes.seekData(offset);
+    }
+
+    @Override
+    public long seekHole(long offset) {
+        return holes.seekHole(offset);
+    }
+
     // ---------------------------------------------------------------- member commands
 
     /** Marks a member faulty (by path or index), as if it had failed. */
@@ -366,7 +387,7 @@ public final class Mirror implements Volume, Closeable {
     // ---------------------------------------------------------------- status
 
     public MirrorStatus status() {
-        return members.read(t -> {
+        return holes.withAllocated(members.read(t -> {
             List<MirrorStatus.Member> list = new ArrayList<>();
             boolean degraded = false;
             boolean recovering = false;
@@ -382,7 +403,7 @@ public final class Mirror implements Volume, Closeable {
             MirrorStatus.Resync rs = resync.status();
             return new MirrorStatus(arrayUuid.toString(), layout.size(), layout.chunkSize(), t.events(), state,
                     List.copyOf(list), rs, scrub.status(), unavailable(t));
-        });
+        }));
     }
 
     /** Chunks no in-sync member holds (every synchronous member failed while write-behind members lacked them). */

@@ -30,6 +30,11 @@ public record MirrorStatus(String uuid, long size, int chunkSize, long events, S
         this(uuid, size, chunkSize, events, state, members, resync, check, Unavailable.NONE);
     }
 
+    /** This status with {@code list} as its members. */
+    public MirrorStatus withMembers(List<Member> list) {
+        return new MirrorStatus(uuid, size, chunkSize, events, state, list, resync, check, unavailable);
+    }
+
     /**
      * @param chunks        chunks whose current data no attached member holds, 0 normally
      * @param currentDataOn the member that held their current data when it failed, -1 if none
@@ -70,15 +75,30 @@ public record MirrorStatus(String uuid, long size, int chunkSize, long events, S
      * @param missedRuns       its missed set as runs of chunks, in order (the dirty map; at most
      *                         {@link #MAX_RUNS}: further runs are merged into the last one)
      * @param lag              how far behind it is (write-behind members), {@link Lag#NONE} otherwise
+     * @param allocatedBytes   bytes the member file holds on its file system (as {@code du} counts them, metadata
+     *                         included), -1 if unknown (detached, a block device, no answer in time)
      */
     public record Member(int index, String path, String state, long missedChunks, long lastResyncChunks,
-                         String reason, boolean writeBehind, int lagWrites, List<Run> missedRuns, Lag lag) {
+                         String reason, boolean writeBehind, int lagWrites, List<Run> missedRuns, Lag lag,
+                         long allocatedBytes) {
 
         public static final int MAX_RUNS = 1024;
 
         public Member {
             missedRuns = List.copyOf(missedRuns);
             lag = lag == null ? Lag.NONE : lag;
+        }
+
+        public Member(int index, String path, String state, long missedChunks, long lastResyncChunks, String reason,
+                      boolean writeBehind, int lagWrites, List<Run> missedRuns, Lag lag) {
+            this(index, path, state, missedChunks, lastResyncChunks, reason, writeBehind, lagWrites, missedRuns, lag,
+                    -1);
+        }
+
+        /** This member with {@code bytes} allocated. */
+        public Member withAllocatedBytes(long bytes) {
+            return new Member(index, path, state, missedChunks, lastResyncChunks, reason, writeBehind, lagWrites,
+                    missedRuns, lag, bytes);
         }
 
         public Member(int index, String path, String state, long missedChunks, long lastResyncChunks, String reason,

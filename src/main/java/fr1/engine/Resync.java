@@ -384,8 +384,9 @@ final class Resync implements AutoCloseable {
             try {
                 tried |= 1L << source.index();
                 ByteBuffer buf = buffer.get(len, job.runChunks * layout.chunkSize());
+                SparseCopy sparse = new SparseCopy(buf, off);
                 try {
-                    fanOut.one(source, s -> s.storage().readFully(buf.duplicate(), off));
+                    fanOut.one(source, s -> sparse.read(s.storage()));
                 } catch (IOException e) {
                     readError = e;
                 }
@@ -393,7 +394,7 @@ final class Resync implements AutoCloseable {
                     try {
                         fanOut.one(to, s -> {
                             long t0 = System.nanoTime();
-                            s.storage().writeBulk(buf.duplicate(), off);
+                            sparse.write(s.storage(), (long) job.maxGap() * layout.chunkSize());
                             job.observeWrite(System.nanoTime() - t0, len);
                         });
                     } catch (IOException e) {

@@ -32,4 +32,33 @@ public interface Volume {
 
     /** Forces acknowledged writes and the metadata to stable storage on the members that must have them. */
     void flush() throws IOException;
+
+    /**
+     * Makes {@code length} bytes at {@code offset} read as zeros (a discard: FUSE fallocate punch-hole, or
+     * zero-range when {@code zeroRange}), freeing their space where the volume can. The default writes zeros.
+     *
+     * @throws BeyondEndException if the range crosses the end of the image
+     */
+    default void discard(long offset, long length, boolean zeroRange) throws IOException {
+        if (offset < 0 || length < 0 || offset > size() || length > size() - offset) {
+            throw new BeyondEndException(offset, length, size());
+        }
+        ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(length, 1 << 20));
+        long pos = offset;
+        while (pos < offset + length) {
+            int n = (int) Math.min(zeros.capacity(), offset + length - pos);
+            write(zeros.clear().limit(n), pos);
+            pos += n;
+        }
+    }
+
+    /** The first offset at or after {@code offset} holding data, or -1 if none (SEEK_DATA). Default: all data. */
+    default long seekData(long offset) throws IOException {
+        return offset < size() ? offset : -1;
+    }
+
+    /** The first offset at or after {@code offset} in a hole, the end counting as one; -1 past the end. */
+    default long seekHole(long offset) throws IOException {
+        return offset < size() ? size() : -1;
+    }
 }

@@ -24,6 +24,9 @@ final class ErrnoMapper {
     static final int ENOTDIR = 20;
     static final int EISDIR = 21;
     static final int EFBIG = 27;
+    static final int ENXIO = 6;
+    static final int EINVAL = 22;
+    static final int EOPNOTSUPP = 95;
 
     /** Wrappers are unwrapped at most this deep, so a cause cycle cannot loop. */
     private static final int MAX_UNWRAP = 8;

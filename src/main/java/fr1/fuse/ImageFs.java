@@ -8,9 +8,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 
+import static fr1.fuse.ErrnoMapper.EINVAL;
 import static fr1.fuse.ErrnoMapper.EISDIR;
 import static fr1.fuse.ErrnoMapper.ENOENT;
 import static fr1.fuse.ErrnoMapper.ENOTDIR;
+import static fr1.fuse.ErrnoMapper.ENXIO;
+import static fr1.fuse.ErrnoMapper.EOPNOTSUPP;
 import static fr1.fuse.ErrnoMapper.EPERM;
 
 /**
@@ -164,6 +167,65 @@ final class ImageFs {
         }
         volume.flush();
         return 0;
+    }
+
+    /** fallocate(2) mode bits (Linux). */
+    static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    static final int FALLOC_FL_ZERO_RANGE = 0x10;
+    static final int SEEK_DATA = 3;
+    static final int SEEK_HOLE = 4;
+
+    /**
+     * fallocate on the image. Punch-hole (with keep-size, as Linux requires) and zero-range are discards: the range
+     * reads as zeros and the members free its space (a loop device on the image passes fstrim and blkdiscard down
+     * here). Allocation with keep-size succeeds and does nothing: every byte of the image exists already. Anything
+     * else (allocation that would grow the image, collapse, insert, unshare) is EOPNOTSUPP. A range past the end is
+     * cut at the end when the size is kept; zero-range past the end without keep-size would grow the image.
+     */
+    int fallocate(String path, int mode, long offset, long length) throws IOException {
+        if (!isImage(path)) {
+            return isRoot(path) ? -EISDIR : -ENOENT;
+        }
+        if (offset < 0 || length <= 0) {
+            return -EINVAL;
+        }
+        boolean keep = (mode & FALLOC_FL_KEEP_SIZE) != 0;
+        int kind = mode & ~FALLOC_FL_KEEP_SIZE;
+        if (kind == 0) {
+            return keep || offset + length <= size ? 0 : -EOPNOTSUPP;
+        }
+        if (kind != FALLOC_FL_PUNCH_HOLE && kind != FALLOC_FL_ZERO_RANGE
+                || kind == FALLOC_FL_PUNCH_HOLE && !keep) {
+            return -EOPNOTSUPP;
+        }
+        if (!keep && length > size - Math.min(offset, size)) {
+            return -EOPNOTSUPP;
+        }
+        if (offset >= size) {
+            return 0;
+        }
+        volume.discard(offset, Math.min(length, size - offset), kind == FALLOC_FL_ZERO_RANGE);
+        return 0;
+    }
+
+    /**
+     * lseek with SEEK_DATA or SEEK_HOLE (other kinds never reach a file system): the next data or hole, from the
+     * members' holes. -ENXIO at or past the end, or when only a hole follows (SEEK_DATA).
+     */
+    long lseek(String path, long offset, int whence) throws IOException {
+        if (!isImage(path)) {
+            return isRoot(path) ? -EISDIR : -ENOENT;
+        }
+        if (offset < 0) {
+            return -EINVAL;
+        }
+        long r = switch (whence) {
+            case SEEK_DATA -> volume.seekData(offset);
+            case SEEK_HOLE -> volume.seekHole(offset);
+            default -> -2;
+        };
+        return r == -2 ? -EINVAL : r < 0 ? -ENXIO : r;
     }
 
     int release(String path) {

@@ -182,6 +182,25 @@ final class JfuseOperations implements FuseOperations {
         }
     }
 
+    /** Bound by {@link JfuseExtras}: jfuse 0.7.0 has the method but never registers it with libfuse3. */
+    @Override
+    public int fallocate(String path, int mode, long offset, long length, FileInfo fi) {
+        try {
+            return fs.fallocate(path, mode, offset, length);
+        } catch (Throwable t) {
+            return fs.failed("fallocate", path, offset, length, t);
+        }
+    }
+
+    /** Bound by {@link JfuseExtras}: libfuse3's lseek, which jfuse 0.7.0 has no method for. */
+    long lseek(String path, long offset, int whence) {
+        try {
+            return fs.lseek(path, offset, whence);
+        } catch (Throwable t) {
+            return fs.failed("lseek", path, offset, -1, t);
+        }
+    }
+
     @Override
     public int truncate(String path, long size, FileInfo fi) {
         return guard("truncate", path, () -> fs.truncate(path, size));

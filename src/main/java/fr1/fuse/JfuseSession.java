@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +24,7 @@ import java.util.concurrent.TimeoutException;
  * {@code fuse_loop_mt} returns, that is once the connection is gone (after a lazy unmount, once the last open
  * file is closed), exactly as with jnr. Should that private field ever move, a watcher of the mount table stands in.
  */
-record JfuseSession(Fuse fuse) implements Session {
+record JfuseSession(Fuse fuse, Arena extras) implements Session {
 
     private static final Logger LOG = LoggerFactory.getLogger(JfuseSession.class);
 
@@ -41,11 +42,15 @@ record JfuseSession(Fuse fuse) implements Session {
         Optional<Path> library = NativeLibraries.find(LIBRARY);
         library.ifPresent(path -> builder.setLibraryPath(path.toString()));
         Fuse fuse;
+        JfuseOperations ops = new JfuseOperations(fs, builder.errno(), onEnded);
         try {
-            fuse = builder.build(new JfuseOperations(fs, builder.errno(), onEnded));
+            fuse = builder.build(ops);
         } catch (UnsatisfiedLinkError e) {
             throw new IOException("libfuse3 not found: install fuse3 (" + e.getMessage() + ")", e);
         }
+        // The stubs of fallocate and lseek live until the loop has ended (release), or for good if it never does.
+        Arena extras = Arena.ofShared();
+        JfuseExtras.bind(fuse, ops, extras);
         try {
             fuse.mount("fr1", mountpoint, options.toArray(String[]::new));
         } catch (FuseMountFailedException | IllegalArgumentException | IllegalStateException e) {
@@ -60,7 +65,7 @@ record JfuseSession(Fuse fuse) implements Session {
         if (!runAfterLoop(fuse, onEnded)) {
             MountWatcher.start(mountpoint, onEnded);
         }
-        return new JfuseSession(fuse);
+        return new JfuseSession(fuse, extras);
     }
 
     /** Queues {@code task} on jfuse's loop executor (jfuse 0.7.x: field {@code Fuse.executor}, one thread). */
@@ -84,6 +89,11 @@ record JfuseSession(Fuse fuse) implements Session {
             fuse.close();
         } catch (TimeoutException e) {
             throw new IOException("jfuse did not stop its file system loop within 10 s", e);
+        }
+        try {
+            extras.close();
+        } catch (IllegalStateException alreadyClosed) {
+            // Released twice: the stubs are gone already.
         }
     }
 }

@@ -21,8 +21,9 @@ import java.nio.ByteBuffer;
 
 /**
  * The jnr-fuse (libfuse2) callbacks: convert, delegate to {@link ImageFs}, catch everything. Callbacks not
- * overridden here stay unbound, and libfuse2 answers them with ENOSYS (xattrs, locks, fallocate, access; access
- * is not asked anyway under {@code default_permissions}).
+ * overridden here stay unbound, and libfuse2 answers them with ENOSYS (xattrs, locks, access; access is not asked
+ * anyway under {@code default_permissions}). libfuse2 has no lseek callback: SEEK_DATA/SEEK_HOLE on this binding
+ * see the whole image as data.
  */
 final class JnrFileSystem extends FuseStubFS {
 
@@ -161,6 +162,15 @@ final class JnrFileSystem extends FuseStubFS {
             });
         } catch (Throwable t) {
             return fs.failed("statfs", path, -1, -1, t);
+        }
+    }
+
+    @Override
+    public int fallocate(String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
+        try {
+            return fs.fallocate(path, mode, off, length);
+        } catch (Throwable t) {
+            return fs.failed("fallocate", path, off, length, t);
         }
     }
 

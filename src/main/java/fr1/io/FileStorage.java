@@ -18,6 +18,13 @@ public final class FileStorage implements Storage {
     private final FileChannel channel;
     private final boolean blockDevice;
     private final boolean local;
+    /** A descriptor of our own for fallocate and lseek; null where libc could not be linked or open failed. */
+    private final NativeFile nat;
+    /** The file system said it cannot punch holes (or zero ranges): zeros are written instead from now on. */
+    private volatile boolean noPunch;
+    private volatile boolean noZeroRange;
+    /** The file system cannot say where its holes are: every byte is data. */
+    private volatile boolean noSeek;
     /**
      * Opened with O_DIRECT on first use by {@link #writeBulk} for a member that is not local; {@link #NO_DIRECT}
      * once the file system refused it (then bulk writes are plain writes).
@@ -31,11 +38,12 @@ public final class FileStorage implements Storage {
     private static final java.util.Set<String> LOCAL = java.util.Set.of("ext2", "ext3", "ext4", "xfs", "btrfs",
             "tmpfs", "f2fs", "zfs", "jfs", "vfat", "exfat", "bcachefs");
 
-    private FileStorage(Path path, FileChannel channel, boolean blockDevice, boolean local) {
+    private FileStorage(Path path, FileChannel channel, boolean blockDevice, boolean local, NativeFile nat) {
         this.path = path;
         this.channel = channel;
         this.blockDevice = blockDevice;
         this.local = local;
+        this.nat = nat;
     }
 
     /** Opens an existing path for reading and writing. */
@@ -45,13 +53,13 @@ public final class FileStorage implements Storage {
         }
         boolean block = isBlockDevice(path);
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        return new FileStorage(path, ch, block, isLocal(path, block));
+        return new FileStorage(path, ch, block, isLocal(path, block), NativeFile.open(path, true));
     }
 
     /** As {@link #open}, taken as a member that is not local (tests: the O_DIRECT bulk path on a local disk). */
     static FileStorage openRemote(Path path) throws IOException {
         FileStorage s = open(path);
-        return new FileStorage(path, s.channel, s.blockDevice, false);
+        return new FileStorage(path, s.channel, s.blockDevice, false, s.nat);
     }
 
     /** A regular file on a local disk file system; block devices other than nbd (whose server may be away). */
@@ -159,6 +167,105 @@ public final class FileStorage implements Storage {
         channel.force(false);
     }
 
+    /**
+     * Punches a hole (fallocate PUNCH_HOLE|KEEP_SIZE); where the file system cannot, writes zeros. A range that a
+     * block device refuses for its alignment has its unaligned ends written as zeros and the rest punched.
+     */
+    @Override
+    public void punchHole(long position, long length) throws IOException {
+        if (length > 0 && !allocate(NativeFile.FALLOC_FL_PUNCH_HOLE | NativeFile.FALLOC_FL_KEEP_SIZE, position,
+                length, true)) {
+            Storage.writeZeros(this, position, length);
+        }
+    }
+
+    /** Zeroes a range (fallocate ZERO_RANGE|KEEP_SIZE); else punches a hole; else writes zeros. */
+    @Override
+    public void zeroRange(long position, long length) throws IOException {
+        if (length > 0 && !allocate(NativeFile.FALLOC_FL_ZERO_RANGE | NativeFile.FALLOC_FL_KEEP_SIZE, position,
+                length, false)) {
+            punchHole(position, length);
+        }
+    }
+
+    /** True if fallocate did it; false if the file system cannot (remembered); an I/O error throws. */
+    private boolean allocate(int mode, long position, long length, boolean punch) throws IOException {
+        if (nat == null || (punch ? noPunch : noZeroRange)) {
+            return false;
+        }
+        int errno = nat.fallocate(mode, position, length);
+        if (errno == NativeFile.EINVAL && blockDevice) {
+            long a = (position + 4095) & ~4095L;
+            long b = (position + length) & ~4095L;
+            if (a >= b) {
+                return false;
+            }
+            errno = nat.fallocate(mode, a, b - a);
+            if (errno == 0) {
+                Storage.writeZeros(this, position, a - position);
+                Storage.writeZeros(this, b, position + length - b);
+                return true;
+            }
+        }
+        if (errno == 0) {
+            return true;
+        }
+        if (errno == NativeFile.EOPNOTSUPP || errno == NativeFile.ENOSYS || errno == NativeFile.EINVAL) {
+            if (punch) {
+                noPunch = true;
+            } else {
+                noZeroRange = true;
+            }
+            return false;
+        }
+        throw new IOException(path + ": fallocate failed at offset " + position + " (" + Errno.describe(errno) + ")");
+    }
+
+    @Override
+    public long seekData(long position) throws IOException {
+        if (nat == null || noSeek || blockDevice) {
+            return position;
+        }
+        long r = nat.seek(position, NativeFile.SEEK_DATA);
+        if (r >= 0) {
+            return r;
+        }
+        if (r == -NativeFile.ENXIO) {
+            return -1;
+        }
+        if (r == -NativeFile.EINVAL || r == -NativeFile.EOPNOTSUPP) {
+            noSeek = true;
+            return position;
+        }
+        throw new IOException(path + ": seek to data failed at offset " + position + " (" + Errno.describe((int) -r)
+                + ")");
+    }
+
+    @Override
+    public long seekHole(long position) throws IOException {
+        if (nat == null || noSeek || blockDevice) {
+            return Long.MAX_VALUE;
+        }
+        long r = nat.seek(position, NativeFile.SEEK_HOLE);
+        if (r >= 0) {
+            return r;
+        }
+        if (r == -NativeFile.ENXIO) {
+            return position;
+        }
+        if (r == -NativeFile.EINVAL || r == -NativeFile.EOPNOTSUPP) {
+            noSeek = true;
+            return Long.MAX_VALUE;
+        }
+        throw new IOException(path + ": seek to a hole failed at offset " + position + " ("
+                + Errno.describe((int) -r) + ")");
+    }
+
+    @Override
+    public long allocatedBytes() throws IOException {
+        return nat == null || blockDevice ? -1 : nat.allocatedBytes();
+    }
+
     @Override
     public long capacity() throws IOException {
         if (blockDevice) {
@@ -198,6 +305,9 @@ public final class FileStorage implements Storage {
 
     @Override
     public void close() throws IOException {
+        if (nat != null) {
+            nat.close();
+        }
         FileChannel d = direct;
         if (d != null) {
             d.close();

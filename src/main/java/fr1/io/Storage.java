@@ -63,4 +63,52 @@ public interface Storage extends Closeable {
     default void writeBulk(ByteBuffer src, long position) throws IOException {
         writeFully(src, position);
     }
+
+    /**
+     * Makes {@code length} bytes at {@code position} read as zeros and frees their space where the file system can
+     * (a hole). The default writes zeros, so a member whose file system has no holes still ends byte-identical.
+     */
+    default void punchHole(long position, long length) throws IOException {
+        writeZeros(this, position, length);
+    }
+
+    /** Makes {@code length} bytes at {@code position} read as zeros; the space may stay allocated. */
+    default void zeroRange(long position, long length) throws IOException {
+        punchHole(position, length);
+    }
+
+    /**
+     * The first offset at or after {@code position} that holds data ({@code SEEK_DATA}), or -1 if only a hole
+     * follows. Storage that cannot tell says every byte is data.
+     */
+    default long seekData(long position) throws IOException {
+        return position;
+    }
+
+    /**
+     * The first offset at or after {@code position} that starts a hole ({@code SEEK_HOLE}); the end of the storage
+     * counts as one. Storage that cannot tell answers {@link Long#MAX_VALUE}: no hole before the end.
+     */
+    default long seekHole(long position) throws IOException {
+        return Long.MAX_VALUE;
+    }
+
+    /** Bytes allocated on the underlying file system (as {@code du} counts them), or -1 if unknown. */
+    default long allocatedBytes() throws IOException {
+        return -1;
+    }
+
+    /** Writes {@code length} zero bytes at {@code position} into {@code s}, a megabyte at a time. */
+    static void writeZeros(Storage s, long position, long length) throws IOException {
+        long pos = position;
+        long end = position + length;
+        while (pos < end) {
+            int n = (int) Math.min(ZEROS.capacity(), end - pos);
+            s.writeFully(ZEROS.duplicate().limit(n), pos);
+            pos += n;
+        }
+    }
+
+    /** A megabyte of zeros, shared read-only: callers take a duplicate. */
+    ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 }

@@ -164,4 +164,42 @@ class ImageFsTest {
         assertEquals(-ErrnoMapper.EIO, fs.failed("read", "/disk.img", 0, 1, new IllegalStateException("bug")));
         assertEquals(-ErrnoMapper.EIO, fs.failed("read", null, -1, -1, null));
     }
+
+    /** fallocate: punch-hole (with keep-size) and zero-range are discards; keep-size allocation a no-op; else refused. */
+    @Test
+    void fallocateDiscardsAndRefusesWhatWouldChangeTheShape() throws IOException {
+        java.util.Arrays.fill(volume.data, (byte) 7);
+        int keep = ImageFs.FALLOC_FL_KEEP_SIZE;
+        int punch = ImageFs.FALLOC_FL_PUNCH_HOLE;
+        int zero = ImageFs.FALLOC_FL_ZERO_RANGE;
+        assertEquals(0, fs.fallocate("/disk.img", punch | keep, 100, 50));
+        assertEquals(0, fs.fallocate("/disk.img", zero, 1000, 10));
+        assertEquals(0, fs.fallocate("/disk.img", zero | keep, SIZE - 10, 100), "cut at the end");
+        assertEquals(0, fs.fallocate("/disk.img", keep, 0, 2 * SIZE), "keep-size allocation: nothing to do");
+        assertEquals(0, fs.fallocate("/disk.img", 0, 0, SIZE), "allocation inside the image: nothing to do");
+        byte[] expected = new byte[(int) SIZE];
+        java.util.Arrays.fill(expected, (byte) 7);
+        java.util.Arrays.fill(expected, 100, 150, (byte) 0);
+        java.util.Arrays.fill(expected, 1000, 1010, (byte) 0);
+        java.util.Arrays.fill(expected, (int) SIZE - 10, (int) SIZE, (byte) 0);
+        assertArrayEquals(expected, volume.data);
+        assertEquals(-ErrnoMapper.EOPNOTSUPP, fs.fallocate("/disk.img", 0, SIZE - 1, 2), "would grow the image");
+        assertEquals(-ErrnoMapper.EOPNOTSUPP, fs.fallocate("/disk.img", zero, SIZE - 1, 2), "would grow the image");
+        assertEquals(-ErrnoMapper.EOPNOTSUPP, fs.fallocate("/disk.img", punch, 0, 2), "punch needs keep-size");
+        assertEquals(-ErrnoMapper.EOPNOTSUPP, fs.fallocate("/disk.img", 0x08, 0, 4096), "collapse-range");
+        assertEquals(-ErrnoMapper.EOPNOTSUPP, fs.fallocate("/disk.img", 0x20 | keep, 0, 4096), "insert-range");
+        assertEquals(-ErrnoMapper.EINVAL, fs.fallocate("/disk.img", punch | keep, 0, 0));
+        assertEquals(-ErrnoMapper.EISDIR, fs.fallocate("/", punch | keep, 0, 1));
+        assertArrayEquals(expected, volume.data, "refusals change nothing");
+    }
+
+    /** lseek SEEK_DATA/SEEK_HOLE from the volume; a volume that cannot tell is all data. */
+    @Test
+    void lseekAnswersFromTheVolume() throws IOException {
+        assertEquals(0, fs.lseek("/disk.img", 0, ImageFs.SEEK_DATA));
+        assertEquals(SIZE, fs.lseek("/disk.img", 5, ImageFs.SEEK_HOLE));
+        assertEquals(-ErrnoMapper.ENXIO, fs.lseek("/disk.img", SIZE, ImageFs.SEEK_DATA));
+        assertEquals(-ErrnoMapper.EINVAL, fs.lseek("/disk.img", 0, 0));
+        assertEquals(-ErrnoMapper.ENOENT, fs.lseek("/x", 0, ImageFs.SEEK_DATA));
+    }
 }

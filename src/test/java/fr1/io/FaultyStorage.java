@@ -37,10 +37,22 @@ public final class FaultyStorage implements Storage {
         private volatile long rangeDelayFrom;
         private volatile long rangeDelayTo;
         private volatile long rangeDelayMillis;
+        private final AtomicInteger punches = new AtomicInteger();
+        private volatile Runnable beforePunch;
         private volatile long onceFrom = -1;
         private volatile long onceMillis;
         private final java.util.concurrent.ConcurrentLinkedQueue<long[]> log =
                 new java.util.concurrent.ConcurrentLinkedQueue<>();
+    }
+
+    /** Runs {@code hook} at the start of every punch or zero-range on this path (null: none). */
+    public void beforePunch(Runnable hook) {
+        fs.beforePunch = hook;
+    }
+
+    /** Punches and zero-ranges that reached the storage below. */
+    public int punches() {
+        return fs.punches.get();
     }
 
     /** The next write that starts at {@code from} takes this long first (once). */
@@ -227,6 +239,48 @@ public final class FaultyStorage implements Storage {
         check(true);
         fs.forces.incrementAndGet();
         inner.force();
+    }
+
+    @Override
+    public void punchHole(long position, long length) throws IOException {
+        discard(position, length, false);
+    }
+
+    @Override
+    public void zeroRange(long position, long length) throws IOException {
+        discard(position, length, true);
+    }
+
+    private void discard(long position, long length, boolean zero) throws IOException {
+        Runnable hook = fs.beforePunch;
+        if (hook != null) {
+            hook.run();
+        }
+        check(true);
+        fs.punches.incrementAndGet();
+        if (zero) {
+            inner.zeroRange(position, length);
+        } else {
+            inner.punchHole(position, length);
+        }
+    }
+
+    @Override
+    public long seekData(long position) throws IOException {
+        check(false);
+        return inner.seekData(position);
+    }
+
+    @Override
+    public long seekHole(long position) throws IOException {
+        check(false);
+        return inner.seekHole(position);
+    }
+
+    @Override
+    public long allocatedBytes() throws IOException {
+        check(false);
+        return inner.allocatedBytes();
     }
 
     @Override

@@ -152,11 +152,23 @@ class AsyncIT {
     private void waitCaughtUp(String when) {
         long t0 = System.nanoTime();
         Sh.Result r = rig.cli.attempt(Duration.ofMinutes(4), "wait", "--caught-up", rig.mnt.toString());
-        assertEquals(0, r.exit(), "fr1 wait --caught-up " + when + ": " + r.describe());
+        assertEquals(0, r.exit(), () -> "fr1 wait --caught-up " + when + ": " + r.describe() + "\ndaemon warnings:\n"
+                + daemonWarnings());
         System.out.printf("AsyncIT: %s: caught up in %d ms%n", when, (System.nanoTime() - t0) / 1_000_000);
         StatusJson.Doc st = status();
         assertEquals(0, st.members().get(1).lag().chunks(), "nothing lacking: " + st);
         assertEquals(0, st.members().get(1).lagWrites(), "nothing queued: " + st);
+    }
+
+    /** The daemon log's WARN and ERROR lines, other than the reads the test expects to fail. */
+    private String daemonWarnings() {
+        try {
+            return fr1.it.crash.Daemon.since(fr1.it.crash.Daemon.log(rig.mnt), 0).lines()
+                    .filter(l -> (l.contains(" WARN ") || l.contains(" ERROR ")) && !l.contains("failed (errno 5)"))
+                    .limit(40).reduce("", (a, b) -> a + b + "\n");
+        } catch (IOException e) {
+            return "(no daemon log: " + e.getMessage() + ")";
+        }
     }
 
     private void checkEveryBlock() throws IOException {
@@ -227,7 +239,10 @@ class AsyncIT {
         join(writers(4, 4096, System.nanoTime() + 2_000_000_000L, errors), errors);
         waitCaughtUp("after the first writes");
         join(writers(4, BLOCKS, System.nanoTime() + 6_000_000_000L, errors), errors);
-        rig.cli.fail(rig.mnt, 0);
+        Sh.Result refused = rig.cli.attempt(Duration.ofSeconds(30), "fail", rig.mnt.toString(), "0");
+        assertEquals(3, refused.exit(), "fail refused while member 1 lacks chunks only member 0 holds: "
+                + refused.describe());
+        rig.cli.run("down", rig.mnt.toString(), "0");
         StatusJson.Doc st = status();
         long unavailable = st.unavailable().chunks();
         assertTrue(unavailable > 0, "member 1 had caught up before member 0 failed: no race: " + st);

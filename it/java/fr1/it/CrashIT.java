@@ -78,7 +78,8 @@ class CrashIT {
     @Test
     @Timeout(value = 30, unit = TimeUnit.MINUTES)
     void asyncPullAheadSurvivesSigkillAtAnyMoment() throws Exception {
-        crashLoop(List.of("-o", "async,write-behind-max=2,write-behind-bytes=64K"),
+        // Member 1 is the write-behind one (the loop fails and adds member 1); "{m1}" is its path.
+        crashLoop(List.of("-o", "async,write-behind={m1},write-behind-max=2,write-behind-bytes=64K"),
                 Integer.getInteger("fr1.crash.pullahead.iterations", 2));
         assertTrue(behindSeen > 0, "the write-behind member never went behind: the test did not test pull-ahead");
     }
@@ -300,7 +301,7 @@ class CrashIT {
 
     private void mount(List<String> options) {
         List<String> args = new ArrayList<>(List.of("mount"));
-        args.addAll(options);
+        options.forEach(o -> args.add(o.replace("{m1}", rig.members.get(1).toString())));
         rig.members.forEach(m -> args.add(m.toString()));
         args.add(rig.mnt.toString());
         rig.cli.run(args.toArray(String[]::new));

@@ -323,7 +323,8 @@ final class CatchUp implements AutoCloseable {
                 }
                 return WAIT;
             }
-            int gap = maxGap();
+            // No gaps bridged while chunks are unavailable: a bridged chunk must be held by the source too.
+            int gap = members.topology().promoted() ? 0 : maxGap();
             int last = first;
             while (last + 1 < layout.chunks() && last + 1 - first < runChunks) {
                 int n = lag.lacks.next(last + 1);
@@ -354,7 +355,7 @@ final class CatchUp implements AutoCloseable {
 
         /** Held chunks a run may bridge: what one call to the member is worth in bytes (0 for a quick member). */
         private int maxGap() {
-            double call = target.latencyNanos();
+            double call = target.writeLatencyNanos();
             if (call < Resync.BRIDGE_MIN_CALL_NANOS) {
                 return 0;
             }

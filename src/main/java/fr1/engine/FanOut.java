@@ -175,6 +175,10 @@ final class FanOut {
             throw e;
         }
         long nanos = System.nanoTime() - t0;
-        s.member().observe(call == WRITE ? io.written(bytes, nanos) : io.read(bytes, nanos));
+        if (call == WRITE) {
+            s.member().observeWrite(io.written(bytes, nanos));
+        } else {
+            s.member().observe(io.read(bytes, nanos));
+        }
     }
 }

@@ -70,6 +70,7 @@ final class Member {
     final IoStats ioStats = new IoStats();
     /** Recent I/O latency (exponentially weighted), for choosing where to read and what to call inline. */
     private volatile double latencyNanos;
+    private volatile double writeLatencyNanos;
     /**
      * Pools of earlier incarnations that may still run a call (stuck in the kernel). The member is not re-added
      * until they are done: a stale write landing after a resync would undo it.
@@ -90,6 +91,21 @@ final class Member {
     void observe(long nanos) {
         double l = latencyNanos;
         latencyNanos = l == 0 ? nanos : l * 0.9 + nanos * 0.1;
+    }
+
+    /** A write took {@code nanos}: also feeds the write-only estimate (copies size their runs by it). */
+    void observeWrite(long nanos) {
+        observe(nanos);
+        double w = writeLatencyNanos;
+        writeLatencyNanos = w == 0 ? nanos : w * 0.9 + nanos * 0.1;
+    }
+
+    /**
+     * Recent write latency alone: what one write call to it costs. Reads (page-cache hits on a slow member) would
+     * pull the shared estimate down and make a copy send many small writes where one large one costs the same.
+     */
+    double writeLatencyNanos() {
+        return writeLatencyNanos;
     }
 
     double latencyNanos() {

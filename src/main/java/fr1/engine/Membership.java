@@ -99,7 +99,7 @@ final class Membership implements AutoCloseable {
             if (m.state == MemberState.IN_SYNC && t.count(MemberState.IN_SYNC) == 1) {
                 return "member " + m.index + " is the last in-sync member; failing it would leave nothing to read from";
             }
-            return null;
+            return onlyCurrentCopy(t, m);
         });
         if (refusal != null) {
             throw new ArrayException(refusal);
@@ -108,6 +108,28 @@ final class Membership implements AutoCloseable {
         writes.flushMembers(false, m.index);
         members.update(t -> m.manual = true);
         failures.failNow(m, "failed by operator", -1, -1, true);
+    }
+
+    /**
+     * Why failing {@code m} (healthy: the operator asks) would make chunks unavailable: it is the last synchronous
+     * member in sync and write-behind members lack chunks only it holds. Null if it would not.
+     */
+    private static String onlyCurrentCopy(Members.Table t, Member m) {
+        if (m.state != MemberState.IN_SYNC || m.writeBehind) {
+            return null;
+        }
+        java.util.List<Member> others = new java.util.ArrayList<>();
+        for (Member o : t.all()) {
+            if (o != m && o.state == MemberState.IN_SYNC) {
+                if (!o.writeBehind) {
+                    return null;
+                }
+                others.add(o);
+            }
+        }
+        long n = others.isEmpty() ? 0 : Lagging.lackedByAll(others).getLongCardinality();
+        return n == 0 ? null : "member " + m.index + " holds the only current copy of " + n + " chunks (the "
+                + "write-behind members are behind); wait for them ('fr1 wait --caught-up') before failing it";
     }
 
     /**

@@ -555,7 +555,8 @@ final class Resync implements AutoCloseable {
                 }
                 return null;
             }
-            int gap = maxGap();
+            // No gaps bridged while chunks are unavailable: a bridged chunk must be held by the source too.
+            int gap = members.topology().promoted() ? 0 : maxGap();
             long last = first;
             while (true) {
                 long n = missed.nextValue((int) last + 1);

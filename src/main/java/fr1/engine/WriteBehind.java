@@ -108,7 +108,7 @@ final class WriteBehind {
             long t0 = System.nanoTime();
             try {
                 slot.storage().writeFully(copy, offset);
-                m.observe(m.ioStats.written(copy.limit(), System.nanoTime() - t0));
+                m.observeWrite(m.ioStats.written(copy.limit(), System.nanoTime() - t0));
                 members.noteWritten(slot, first, last);
                 done.complete(null);
             } catch (IOException | RuntimeException e) {

@@ -192,7 +192,7 @@ class CatchUpTest {
                 m.write(ByteBuffer.wrap(HazardsTest.fill(2)), CHUNK);       // queued, slow: the queue is full
                 m.write(ByteBuffer.wrap(HazardsTest.fill(0x7A)), 7L * CHUNK); // recorded: the member lacks it
                 assertEquals("behind", m.status().members().get(behind).lag().mode());
-                m.fail(String.valueOf(sync));                               // waits for the queue, then fails
+                m.down(String.valueOf(sync));                               // waits for the queue, then fails
                 f.delayWritesIn(0, 0, 0);
                 MirrorStatus s = m.status();
                 assertEquals("faulty", s.members().get(sync).state());
@@ -249,7 +249,7 @@ class CatchUpTest {
                 m.catchUp().hold(false);
                 HazardsTest.await(() -> inFlightAt(f, c7), Duration.ofSeconds(20),
                         () -> "the copy of chunk 7 on its way: " + m.status());
-                m.fail(String.valueOf(sync));
+                m.down(String.valueOf(sync));
                 boolean raced = inFlightAt(f, c7);
                 m.write(ByteBuffer.wrap(HazardsTest.fill(0x7C)), c7);
                 assertTrue(raced, "the copy was still in flight when the synchronous member failed");
@@ -278,7 +278,10 @@ class CatchUpTest {
                 f.delayWritesIn(0, CHUNK, 1500);
                 m.write(ByteBuffer.wrap(HazardsTest.fill(1)), 0);            // queued, slow: the queue is full
                 m.write(ByteBuffer.wrap(HazardsTest.fill(0x7A)), 7L * CHUNK); // recorded
-                m.fail(String.valueOf(sync));
+                ArrayException refused = assertThrows(ArrayException.class, () -> m.fail(String.valueOf(sync)));
+                assertTrue(refused.getMessage().contains("holds the only current copy of 1 chunks"),
+                        refused.getMessage());
+                m.down(String.valueOf(sync)); // an agent says it is gone: then the chunk is unavailable
                 f.delayWritesIn(0, 0, 0);
                 assertEquals(1, m.status().unavailable().chunks());
                 m.write(ByteBuffer.wrap(HazardsTest.fill(0x7B)), 7L * CHUNK);

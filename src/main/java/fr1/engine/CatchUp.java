@@ -241,7 +241,7 @@ final class CatchUp implements AutoCloseable {
         }
 
         private void copier() {
-            ByteBuffer buf = null;
+            CopyBuffer buffer = new CopyBuffer();
             while (true) {
                 Object claim;
                 synchronized (this) {
@@ -258,7 +258,7 @@ final class CatchUp implements AutoCloseable {
                 if (!(claim instanceof Run run)) {
                     return;
                 }
-                int len = length(run);
+                int len = layout.runBytes(run.first(), run.last());
                 try {
                     synchronized (throttle) {
                         throttle.pace(len);
@@ -266,22 +266,16 @@ final class CatchUp implements AutoCloseable {
                 } catch (InterruptedException e) {
                     return;
                 }
-                if (buf == null || buf.capacity() < len) {
-                    // Page-aligned: a slow member takes it with O_DIRECT (Storage.writeBulk).
-                    buf = ByteBuffer.allocateDirect(runChunks * layout.chunkSize() + 4096).alignedSlice(4096);
-                }
-                buf.clear().limit(len);
                 boolean ok;
                 try {
-                    ok = copy(run, buf);
+                    ok = copy(run, buffer.get(len, runChunks * layout.chunkSize()));
                 } catch (RuntimeException e) {
                     LOG.error("catch-up of {}: {}", target.describe(), Mirror.reason(e));
                     ok = false;
                     stop();
                 }
                 if (!ok) {
-                    // A call past its deadline may still use the buffer.
-                    buf = null;
+                    buffer.abandon();
                 }
                 synchronized (this) {
                     claimed.clear(run.first(), run.last());
@@ -355,12 +349,7 @@ final class CatchUp implements AutoCloseable {
 
         /** Held chunks a run may bridge: what one call to the member is worth in bytes (0 for a quick member). */
         private int maxGap() {
-            double call = target.writeLatencyNanos();
-            if (call < Resync.BRIDGE_MIN_CALL_NANOS) {
-                return 0;
-            }
-            double bytes = call * (Resync.BRIDGE_BYTES_PER_SECOND / 1e9);
-            return (int) Math.min(runChunks, bytes / layout.chunkSize());
+            return GapBridge.chunks(target.writeLatencyNanos(), runChunks, layout.chunkSize());
         }
 
         /** Under the job's lock: nothing left, nothing in flight, not behind. */
@@ -376,11 +365,6 @@ final class CatchUp implements AutoCloseable {
             events.emit("caught-up", target, detail);
             // Last: status shows it streaming only once the event is out.
             lag.reset();
-        }
-
-        private int length(Run run) {
-            long off = (long) run.first() * layout.chunkSize();
-            return (int) (Math.min(layout.size(), (long) (run.last() + 1) * layout.chunkSize()) - off);
         }
 
         /** Copies one run. False if it was not copied (the run's chunks are lacking again). */

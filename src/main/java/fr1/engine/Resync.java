@@ -30,14 +30,9 @@ import org.slf4j.LoggerFactory;
  * topology when it is chosen. A run's chunks leave the missed set only after its write succeeded, and only if the
  * target is still the same incarnation. Failures are handled with the stripes released.
  *
- * <p><b>Gaps.</b> Where one call costs much more than moving the bytes (a remote member whose every call takes
- * milliseconds), two runs separated by a few chunks that are not missed are copied as one: those chunks are in
- * sync on the target (it took every write to them) and cannot be written meanwhile (their stripes are locked), so
- * copying them rewrites the same bytes; the bytes cost less than the call saved. A call's own cost is estimated as
- * the least, over the target's small writes so far, of its time minus its bytes at {@link #BRIDGE_BYTES_PER_SECOND};
- * a gap is bridged only when that cost is at least {@link #BRIDGE_MIN_CALL_NANOS} and the gap moves in less time
- * than it. Never toward a local member (tmpfs, a local disk: there it would only add bytes). Progress counts missed
- * chunks only.
+ * <p><b>Gaps.</b> Runs separated by a few chunks that are not missed are copied as one toward a member whose calls
+ * cost more than those bytes ({@link GapBridge}): those chunks are in sync on the target (it took every write to
+ * them) and cannot be written meanwhile (their stripes are locked). Progress counts missed chunks only.
  */
 final class Resync implements AutoCloseable {
 
@@ -49,18 +44,6 @@ final class Resync implements AutoCloseable {
     static final int REMOTE_DEPTH = 16;
     /** Buffers of the copies in flight, at most (runs get shorter with depth). */
     static final long MAX_IN_FLIGHT_BYTES = 32 << 20;
-    /** A conservative streaming rate of a slow member: what a gap's bytes are priced at against a call. */
-    static final long BRIDGE_BYTES_PER_SECOND = 100L << 20;
-    /**
-     * Gaps are bridged only for a member whose calls cost this long besides moving their bytes: below it the copies
-     * in flight hide the cost of a call (16 in flight to a 1-ms member start 16 runs a millisecond) and bridging
-     * only adds bytes.
-     */
-    static final long BRIDGE_MIN_CALL_NANOS = 5_000_000;
-    /** Writes timed before that cost is trusted (one slow call on a busy machine proves nothing). */
-    static final int BRIDGE_MIN_SAMPLES = 4;
-    /** Only writes this small are timed for it: a larger one's time is mostly its bytes. */
-    static final int BRIDGE_SAMPLE_BYTES = 256 << 10;
 
     private final Layout layout;
     private final Members members;
@@ -282,7 +265,7 @@ final class Resync implements AutoCloseable {
 
     /** One copier: claims runs and copies them until the job stops or nothing is left. */
     private void copier(Job job) {
-        Buffer buf = new Buffer();
+        CopyBuffer buf = new CopyBuffer();
         while (true) {
             Object claim;
             try {
@@ -293,7 +276,7 @@ final class Resync implements AutoCloseable {
             if (!(claim instanceof Run run)) {
                 return;
             }
-            int len = run.length(layout);
+            int len = layout.runBytes(run.first(), run.last());
             boolean ok = false;
             try {
                 // Paced before the copy (holding the claim, no stripes): the throttle admits each run, so copies in
@@ -322,7 +305,7 @@ final class Resync implements AutoCloseable {
      * Copies one run (its stripes locked) and takes its chunks out of the missed set. A source that fails is failed
      * and the run retried from another; a target that fails is failed and the job stopped. False if not copied.
      */
-    private boolean copy(Job job, Run run, Buffer buffer, int len) {
+    private boolean copy(Job job, Run run, CopyBuffer buffer, int len) {
         int first = run.first();
         int last = run.last();
         long off = (long) first * layout.chunkSize();
@@ -394,8 +377,8 @@ final class Resync implements AutoCloseable {
                     try {
                         fanOut.one(to, s -> {
                             long t0 = System.nanoTime();
-                            sparse.write(s.storage(), (long) job.maxGap() * layout.chunkSize());
-                            job.observeWrite(System.nanoTime() - t0, len);
+                            sparse.write(s.storage(), (long) job.bridge.maxGap() * layout.chunkSize());
+                            job.bridge.observeWrite(System.nanoTime() - t0, len);
                         });
                     } catch (IOException e) {
                         writeError = e;
@@ -440,30 +423,8 @@ final class Resync implements AutoCloseable {
         }
     }
 
-    /** One copier's buffer, reused run after run until a call that used it failed. */
-    private static final class Buffer {
-        private ByteBuffer buf;
-
-        /** {@code len} bytes to read into; allocated as large as runs are lately (allocating zeroes it). */
-        ByteBuffer get(int len, int max) {
-            if (buf == null || buf.capacity() < len) {
-                // Page-aligned: a slow member takes it with O_DIRECT (Storage.writeBulk).
-                buf = ByteBuffer.allocateDirect(Math.max(len, Math.min(2 * len, max)) + 4096).alignedSlice(4096);
-            }
-            return buf.clear().limit(len);
-        }
-
-        void abandon() {
-            buf = null;
-        }
-    }
-
     /** A run of chunks first..last (inclusive) claimed by one copier. */
     record Run(int first, int last) {
-        int length(Layout layout) {
-            long off = (long) first * layout.chunkSize();
-            return (int) (Math.min(layout.size(), (long) (last + 1) * layout.chunkSize()) - off);
-        }
     }
 
     private static final Object STOP = new Object();
@@ -482,11 +443,8 @@ final class Resync implements AutoCloseable {
         private int cursor;
         /** Missed chunks copied. */
         final AtomicLong copied = new AtomicLong();
-        /** Local targets never bridge gaps. */
-        final boolean local;
-        /** The least cost of a small write to the target besides its bytes so far (ns): what one call costs. */
-        private final AtomicLong callNanos = new AtomicLong(Long.MAX_VALUE);
-        private final AtomicLong writesTimed = new AtomicLong();
+        /** When a gap of chunks not missed goes along with a run. */
+        final GapBridge bridge;
         private volatile boolean stopped;
         private boolean waitLogged;
         volatile boolean finished;
@@ -496,7 +454,7 @@ final class Resync implements AutoCloseable {
             this.target = target;
             this.epoch = epoch;
             this.runChunks = runChunks;
-            this.local = local;
+            this.bridge = new GapBridge(local, runChunks, layout.chunkSize());
         }
 
         void stop(String reason) {
@@ -512,23 +470,6 @@ final class Resync implements AutoCloseable {
             boolean first = !waitLogged;
             waitLogged = true;
             return first;
-        }
-
-        void observeWrite(long nanos, int bytes) {
-            if (bytes <= BRIDGE_SAMPLE_BYTES) {
-                callNanos.accumulateAndGet(nanos - (long) (bytes * 1e9 / BRIDGE_BYTES_PER_SECOND), Math::min);
-                writesTimed.incrementAndGet();
-            }
-        }
-
-        /** Chunks not missed that may be copied within one run: what a call's own cost is worth in bytes. */
-        int maxGap() {
-            long call = callNanos.get();
-            if (local || writesTimed.get() < BRIDGE_MIN_SAMPLES || call < BRIDGE_MIN_CALL_NANOS) {
-                return 0;
-            }
-            double bytes = call * (BRIDGE_BYTES_PER_SECOND / 1e9);
-            return (int) Math.min(runChunks, bytes / layout.chunkSize());
         }
 
         /**
@@ -556,7 +497,7 @@ final class Resync implements AutoCloseable {
                 return null;
             }
             // No gaps bridged while chunks are unavailable: a bridged chunk must be held by the source too.
-            int gap = members.topology().promoted() ? 0 : maxGap();
+            int gap = members.topology().promoted() ? 0 : bridge.maxGap();
             long last = first;
             while (true) {
                 long n = missed.nextValue((int) last + 1);

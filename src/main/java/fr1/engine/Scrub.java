@@ -166,7 +166,7 @@ final class Scrub implements AutoCloseable {
             }
             int l = Math.min(layout.chunks() - 1, f + runChunks - 1);
             long off = (long) f * chunk;
-            int len = (int) (Math.min(layout.size(), (long) (l + 1) * chunk) - off);
+            int len = layout.runBytes(f, l);
             List<Topology.Slot> peers = new ArrayList<>();
             StripeLocks.Held held = locks.lock(f, l);
             try {

@@ -77,6 +77,12 @@ public record Layout(long size, int chunkSize, int maxMembers, int bitmapChunk) 
         return (int) ((size + chunkSize - 1) / chunkSize);
     }
 
+    /** Bytes of chunks {@code first..last} (inclusive): the last chunk ends at the image's end. */
+    public int runBytes(int first, int last) {
+        long off = (long) first * chunkSize;
+        return (int) (Math.min(size, (long) (last + 1) * chunkSize) - off);
+    }
+
     /** Data chunks one write-intent bit covers: a power of two, 1 for images made before bitmap chunks. */
     public int chunksPerBit() {
         return bitmapChunk / chunkSize;

@@ -116,7 +116,10 @@ final class CatchUp implements AutoCloseable {
             if (!s.takesWrites()) {
                 continue;
             }
-            worst = Math.max(worst, recoveryPointNanos(m, now));
+            if (lagLimit.enabled()) {
+                // Only max-lag needs it every tick (a scan of the member's stamps); status asks on its own.
+                worst = Math.max(worst, recoveryPointNanos(m, now));
+            }
             int i = m.index;
             if (jobs[i] != null && jobs[i].ended()) {
                 noSourceAt[i] = jobs[i].waitingForSource ? t.version() : -1;

@@ -130,9 +130,7 @@ final class Failures {
             m.missed.or(m.pendingMissed);
             m.pendingMissed = new RoaringBitmap();
             // A write-behind member that fails while behind misses every chunk it lacks.
-            m.missed.or(m.lagging.lacks.takeAll());
-            m.missed.or(m.lagging.copying.toBitmap());
-            m.lagging.reset();
+            m.lagging.moveInto(m.missed);
             if (async && !m.writeBehind) {
                 unavailable[0] = strandChunks(t, m);
             }

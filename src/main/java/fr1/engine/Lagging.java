@@ -147,6 +147,16 @@ final class Lagging {
         return min;
     }
 
+    /**
+     * Moves every chunk it does not hold (recorded or being copied) into {@code missed} and starts over: the member
+     * failed, or is closed before it caught up; a resync copies them from now on. Caller holds the Members lock.
+     */
+    void moveInto(org.roaringbitmap.RoaringBitmap missed) {
+        missed.or(lacks.takeAll());
+        missed.or(copying.toBitmap());
+        reset();
+    }
+
     /** It holds everything again (or failed, its chunks taken into its missed set): counters start over. */
     void reset() {
         recordedWrites.reset();

@@ -469,9 +469,7 @@ public final class Mirror implements Volume, Closeable {
                 for (Member m : t.all()) {
                     if ((m.state == MemberState.IN_SYNC || m.state == MemberState.RECOVERING)
                             && !m.lagging.holdsAll() && t.count(MemberState.IN_SYNC) > 1) {
-                        m.missed.or(m.lagging.lacks.takeAll());
-                        m.missed.or(m.lagging.copying.toBitmap());
-                        m.lagging.reset();
+                        m.lagging.moveInto(m.missed);
                         m.state = MemberState.RECOVERING;
                         t.bump();
                         LOG.warn("{} did not catch up before close: {} chunks will be copied at the next mount",

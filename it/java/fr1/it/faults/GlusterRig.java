@@ -312,7 +312,18 @@ public final class GlusterRig implements FaultRig {
     /** {@code gluster volume start VOL force}: a new brick process; fails unless it is online after. */
     public long startForce() {
         gluster("volume", "start", volume, "force");
+        // glusterd may answer before the new brick process registered (status pid -1, port N/A): poll a while.
         long pid = brickPid();
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (pid <= 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            pid = brickPid();
+        }
         if (pid <= 0) {
             throw new AssertionError("brick of " + volume + " not online after start force:\n" + statusXml());
         }
